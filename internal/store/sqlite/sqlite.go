@@ -1,0 +1,56 @@
+// Package sqlite opens the embedded store: a pure-Go SQLite file in WAL mode
+// with one writer connection (SQLite allows one writer at a time; queueing in
+// Go is cheaper than SQLITE_BUSY retries) and a pool of readers.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+		"net/url"
+	"runtime"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/atrium-sso/atrium/internal/store/sqlstore"
+)
+
+// Open opens (creating if needed) the database file at path; the caller migrates.
+func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+	base := "file:" + (&url.URL{Path: path}).EscapedPath()
+	write, err := sql.Open("sqlite", base+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxIdleTime(0)
+	read, err := sql.Open("sqlite", base+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	read.SetMaxOpenConns(max(4, 2*runtime.GOMAXPROCS(0)))
+	read.SetMaxIdleConns(max(4, 2*runtime.GOMAXPROCS(0)))
+	db := sqlstore.New(Dialect(), write, read)
+	return db, nil
+}
+
+// Dialect is SQLite's flavour of the shared SQL.
+func Dialect() sqlstore.Dialect {
+	return sqlstore.Dialect{
+		Name: "sqlite",
+		IsUnique: func(err error) bool {
+			var e *sqlite.Error
+			if !errors.As(err, &e) {
+				return false
+			}
+			return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+		},
+		IsRetryable: func(err error) bool {
+			var e *sqlite.Error
+			return errors.As(err, &e) && (e.Code()&0xff == sqlite3.SQLITE_BUSY || e.Code()&0xff == sqlite3.SQLITE_LOCKED)
+		},
+	}
+}
