@@ -7,7 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-		"net/url"
+	"net/url"
 	"runtime"
 
 	"modernc.org/sqlite"
