@@ -1,0 +1,77 @@
+// Package ids makes every identifier Atrium hands out, in AWS's formats, from
+// crypto/rand: the one place that knows what an AWS id looks like.
+package ids
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"math/big"
+	"strings"
+)
+
+const (
+	lowerAlnum = "abcdefghijklmnopqrstuvwxyz0123456789"
+	upperAlnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" // AWS key ids use base32 letters
+	digits     = "0123456789"
+	secretSet  = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+)
+
+func pick(alphabet string, n int) string {
+	var b strings.Builder
+	b.Grow(n)
+	max := big.NewInt(int64(len(alphabet)))
+	for i := 0; i < n; i++ {
+		v, err := rand.Int(rand.Reader, max)
+		if err != nil {
+			panic(err) // crypto/rand does not fail on supported platforms
+		}
+		b.WriteByte(alphabet[v.Int64()])
+	}
+	return b.String()
+}
+
+// Hex returns n random bytes as lower-case hex.
+func Hex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// AccountID is a 12-digit AWS account id that does not start with 0.
+func AccountID() string { return pick("123456789", 1) + pick(digits, 11) }
+
+// OrganizationID is o- and 10 lower-case letters or digits.
+func OrganizationID() string { return "o-" + pick(lowerAlnum, 10) }
+
+// RootID is r- and 4 lower-case letters or digits.
+func RootID() string { return "r-" + pick(lowerAlnum, 4) }
+
+// OrganizationalUnitID is ou-<root suffix>-<8 chars>, as AWS ties OU ids to their root.
+func OrganizationalUnitID(rootID string) string {
+	return "ou-" + strings.TrimPrefix(rootID, "r-") + "-" + pick(lowerAlnum, 8)
+}
+
+// CreateAccountRequestID is car- and 32 lower-case letters or digits.
+func CreateAccountRequestID() string { return "car-" + pick(lowerAlnum, 32) }
+
+// InstanceID is ssoins- and 16 hex digits.
+func InstanceID() string { return "ssoins-" + Hex(8) }
+
+// IdentityStoreID is d- and 10 hex digits.
+func IdentityStoreID() string { return "d-" + Hex(5) }
+
+// AccessKeyID is a long-term key id: AKIA and 16 characters.
+func AccessKeyID() string { return "AKIA" + pick(upperAlnum, 16) }
+
+// SecretAccessKey is 40 characters, as AWS's are.
+func SecretAccessKey() string { return pick(secretSet, 40) }
+
+// UUID is a random (version 4) UUID, as AWS request ids are.
+func UUID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

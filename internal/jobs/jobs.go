@@ -1,0 +1,126 @@
+// Package jobs runs the durable queue of asynchronous work (account
+// creation now, provisioning later). A job's effect and its removal from the
+// queue commit in one transaction, and a worker may commit only while it
+// still holds the job's lease: so across restarts and nodes no job is lost
+// and none takes effect twice.
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/atrium-sso/atrium/internal/ids"
+	"github.com/atrium-sso/atrium/internal/store"
+)
+
+// Handler does a job's work inside the transaction that finishes it.
+type Handler func(ctx context.Context, tx store.Tx, job *store.Job) error
+
+// Runner claims and runs jobs.
+type Runner struct {
+	Store    store.Store
+	Log      *slog.Logger
+	Lease    time.Duration // how long a claim lasts; 0 = 1 minute
+	Poll     time.Duration // how often to look for work from other nodes; 0 = 250ms
+	worker   string
+	handlers map[string]Handler
+	wake     chan struct{}
+}
+
+// NewRunner makes a runner with a unique worker id.
+func NewRunner(s store.Store, log *slog.Logger) *Runner {
+	return &Runner{Store: s, Log: log, worker: "worker-" + ids.Hex(8), handlers: map[string]Handler{}, wake: make(chan struct{}, 1)}
+}
+
+// Handle registers the handler of a job kind.
+func (r *Runner) Handle(kind string, h Handler) { r.handlers[kind] = h }
+
+// Enqueue adds a job in tx (so it exists exactly when the change that asks
+// for it commits) and wakes this node's runner.
+func (r *Runner) Enqueue(ctx context.Context, tx store.Tx, kind string, payload any) error {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	if err := tx.EnqueueJob(ctx, store.Job{ID: ids.UUID(), Kind: kind, Payload: b, RunAfter: now, CreatedAt: now}); err != nil {
+		return err
+	}
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Run works until ctx ends.
+func (r *Runner) Run(ctx context.Context) {
+	poll := r.Poll
+	if poll == 0 {
+		poll = 250 * time.Millisecond
+	}
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		for r.runOne(ctx) {
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-r.wake:
+		}
+	}
+}
+
+// runOne claims and runs one due job; it reports whether there was one.
+func (r *Runner) runOne(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	kinds := make([]string, 0, len(r.handlers))
+	for k := range r.handlers {
+		kinds = append(kinds, k)
+	}
+	lease := r.Lease
+	if lease == 0 {
+		lease = time.Minute
+	}
+	var job *store.Job
+	err := r.Store.Write(ctx, func(tx store.Tx) error {
+		now := time.Now().UTC()
+		var err error
+		job, err = tx.ClaimJob(ctx, kinds, r.worker, now, now.Add(lease))
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return false
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			r.Log.Error("claim job", "error", err)
+		}
+		return false
+	}
+	err = r.Store.Write(ctx, func(tx store.Tx) error {
+		if err := r.handlers[job.Kind](ctx, tx, job); err != nil {
+			return err
+		}
+		return tx.FinishJob(ctx, job.ID, r.worker)
+	})
+	if err != nil && !errors.Is(err, store.ErrLeaseLost) {
+		backoff := time.Duration(min(job.Attempts*job.Attempts, 60)) * time.Second
+		r.Log.Warn("job failed; will retry", "job", job.ID, "kind", job.Kind, "attempt", job.Attempts, "error", err)
+		rerr := r.Store.Write(context.WithoutCancel(ctx), func(tx store.Tx) error {
+			return tx.RetryJob(ctx, job.ID, r.worker, time.Now().Add(backoff), fmt.Sprint(err))
+		})
+		if rerr != nil && !errors.Is(rerr, store.ErrLeaseLost) {
+			r.Log.Error("release job", "job", job.ID, "error", rerr)
+		}
+	}
+	return true
+}
