@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The core Organizations story, told with the AWS CLI against a running Atrium
+# node. Needs AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+# AWS_DEFAULT_REGION in the environment; prints one line per step and exits
+# non-zero with a clear message on the first failure.
+set -euo pipefail
+
+: "${AWS_ENDPOINT_URL:?AWS_ENDPOINT_URL must name the Atrium node}"
+: "${AWS_ACCESS_KEY_ID:?AWS_ACCESS_KEY_ID is required}"
+: "${AWS_SECRET_ACCESS_KEY:?AWS_SECRET_ACCESS_KEY is required}"
+export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
+# One attempt per call: a retry would hide a server that answers 5xx.
+export AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=1
+export AWS_PAGER=""
+
+steps=0
+fail() {
+	echo "FAIL after $steps steps: $*" >&2
+	exit 1
+}
+ok() {
+	steps=$((steps + 1))
+	printf 'ok %2d %s\n' "$steps" "$*"
+}
+# run CMD...: runs an aws command; on failure shows its output and stops.
+run() {
+	local out
+	if ! out=$("$@" 2>&1); then
+		fail "'$*' exited non-zero: $out"
+	fi
+	printf '%s' "$out"
+}
+
+echo "$(aws --version 2>&1), endpoint $AWS_ENDPOINT_URL"
+
+arn=$(run aws sts get-caller-identity --query Arn --output text)
+account=$(run aws sts get-caller-identity --query Account --output text)
+[[ $account =~ ^[0-9]{12}$ ]] || fail "get-caller-identity Account '$account' is not 12 digits"
+[[ $arn == "arn:aws:iam::$account:root" ]] || fail "get-caller-identity Arn '$arn' is not the root of $account"
+ok "sts get-caller-identity: $arn"
+
+out=$(run aws organizations describe-organization --query 'Organization.[Id,MasterAccountId]' --output text)
+read -r org_id master <<<"$out"
+[[ $org_id =~ ^o-[a-z0-9]{10,32}$ ]] || fail "describe-organization Id '$org_id' does not look like o-..."
+[[ $master == "$account" ]] || fail "describe-organization MasterAccountId '$master', want the caller's $account"
+ok "organizations describe-organization: $org_id, management account $master"
+
+tag="$(date +%s)$RANDOM"
+email="cli-$tag@example.com"
+out=$(run aws organizations create-account --email "$email" --account-name "CLI $tag" \
+	--query 'CreateAccountStatus.[Id,State]' --output text)
+read -r request state <<<"$out"
+[[ $request =~ ^car-[a-z0-9]{8,32}$ ]] || fail "create-account request id '$request' does not look like car-..."
+[[ $state == IN_PROGRESS ]] || fail "create-account: State '$state', want IN_PROGRESS"
+ok "create-account $email: request $request IN_PROGRESS"
+
+new=""
+for _ in $(seq 1 100); do # 100 x 0.1 s, plus the CLI's own start-up time
+	out=$(run aws organizations describe-create-account-status --create-account-request-id "$request" \
+		--query 'CreateAccountStatus.[State,AccountId,FailureReason]' --output text)
+	read -r state new reason <<<"$out"
+	case $state in
+	SUCCEEDED) break ;;
+	IN_PROGRESS) sleep 0.1 ;;
+	*) fail "describe-create-account-status $request: State '$state' (FailureReason '$reason')" ;;
+	esac
+done
+[[ $state == SUCCEEDED ]] || fail "create-account request $request still '$state' after polling"
+[[ $new =~ ^[0-9]{12}$ ]] || fail "SUCCEEDED request has AccountId '$new', want 12 digits"
+ok "describe-create-account-status: SUCCEEDED, account $new"
+
+# The CLI pages through every result itself; one account per page makes it follow NextToken.
+listed=$(run aws organizations list-accounts --page-size 1 --query "Accounts[?Id=='$new'].Email" --output text)
+[[ $listed == "$email" ]] || fail "list-accounts: account $new has email '$listed', want '$email'"
+count=$(run aws organizations list-accounts --page-size 1 --query 'length(Accounts)' --output text)
+[[ $count == 2 ]] || fail "list-accounts: $count accounts, want the management account and $new"
+mgmt=$(run aws organizations list-accounts --page-size 1 --query "length(Accounts[?Id=='$account'])" --output text)
+[[ $mgmt == 1 ]] || fail "list-accounts: the management account appears $mgmt times"
+ok "list-accounts --page-size 1: $new ($email) and the management account, $count in all"
+
+out=$(run aws organizations describe-account --account-id "$new" --query 'Account.[Status,Email]' --output text)
+read -r status got_email <<<"$out"
+[[ $status == ACTIVE && $got_email == "$email" ]] || fail "describe-account $new: '$status' '$got_email'"
+ok "describe-account $new: $status"
+
+unknown=100000000000
+while [[ $unknown == "$account" || $unknown == "$new" ]]; do unknown=$((unknown + 1)); done
+errfile=$(mktemp)
+trap 'rm -f "$errfile"' EXIT
+if aws organizations describe-account --account-id "$unknown" >/dev/null 2>"$errfile"; then
+	fail "describe-account $unknown succeeded; want AccountNotFoundException"
+fi
+grep -q AccountNotFoundException "$errfile" ||
+	fail "describe-account $unknown: stderr does not name AccountNotFoundException: $(cat "$errfile")"
+ok "describe-account $unknown: exits non-zero with AccountNotFoundException"
+
+echo "PASS aws cli story: $steps steps"
