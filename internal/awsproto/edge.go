@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/atrium-sso/atrium/internal/apierr"
 	"github.com/atrium-sso/atrium/internal/audit"
+	"github.com/atrium-sso/atrium/internal/awsproto/model"
 	"github.com/atrium-sso/atrium/internal/awsproto/sigv4"
 	"github.com/atrium-sso/atrium/internal/ids"
 	"github.com/atrium-sso/atrium/internal/principal"
@@ -49,6 +51,16 @@ type Edge struct {
 
 	byTarget  map[string]*Service // awsJson1.1 target prefix
 	bySigning map[string]*Service // awsQuery, by SigV4 signing name
+	rest      *http.ServeMux      // restJson1 routes from the models' HTTP bindings
+	restOps   map[string][]restOp // by mux pattern
+}
+
+// restOp is a restJson1 operation bound to a route; query is a literal
+// the model puts in its URI (POST /token?aws_iam=t), "" if none.
+type restOp struct {
+	service *Service
+	op      string
+	query   string
 }
 
 // Register adds services to the edge.
@@ -62,8 +74,54 @@ func (e *Edge) Register(services ...*Service) {
 			e.byTarget[s.Model.TargetPrefix] = s
 		case "query":
 			e.bySigning[s.Model.SigningName] = s
+		case "rest-json":
+			e.registerREST(s)
 		}
 	}
+}
+
+// registerREST routes each operation of s by its model's HTTP binding.
+func (e *Edge) registerREST(s *Service) {
+	if e.rest == nil {
+		e.rest, e.restOps = http.NewServeMux(), map[string][]restOp{}
+	}
+	for name := range s.Ops {
+		op := s.Model.Operations[name]
+		if op == nil {
+			panic("awsproto: " + s.Model.Name + " has no operation " + name)
+		}
+		path, query, _ := strings.Cut(op.RequestURI, "?")
+		path = strings.ReplaceAll(path, "+}", "...}")
+		pattern := op.HTTPMethod + " " + path
+		if _, seen := e.restOps[pattern]; !seen {
+			e.rest.Handle(pattern, http.NotFoundHandler()) // only used to match
+		}
+		ro := restOp{service: s, op: name, query: query}
+		// Operations with a query literal are tried first.
+		if query != "" {
+			e.restOps[pattern] = append([]restOp{ro}, e.restOps[pattern]...)
+		} else {
+			e.restOps[pattern] = append(e.restOps[pattern], ro)
+		}
+	}
+}
+
+// restRoute finds the restJson1 operation for r, if any.
+func (e *Edge) restRoute(r *http.Request) (*restOp, string) {
+	if e.rest == nil {
+		return nil, ""
+	}
+	_, pattern := e.rest.Handler(r)
+	for _, ro := range e.restOps[pattern] {
+		if ro.query == "" {
+			return &ro, pattern
+		}
+		k, v, _ := strings.Cut(ro.query, "=")
+		if q := r.URL.Query(); q.Has(k) && (v == "" || q.Get(k) == v) {
+			return &ro, pattern
+		}
+	}
+	return nil, ""
 }
 
 type requestIDKey struct{}
@@ -85,6 +143,10 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case isQuery(r):
 		e.serve(w, r, Query)
 	default:
+		if ro, pattern := e.restRoute(r); ro != nil {
+			e.serveREST(w, r, ro, pattern)
+			return
+		}
 		e.Next.ServeHTTP(w, r)
 	}
 }
@@ -105,153 +167,200 @@ type call struct {
 	principal *principal.Principal
 	status    int
 	errCode   string
+	start     time.Time
 }
 
-func (e *Edge) serve(w http.ResponseWriter, r *http.Request, p Protocol) {
-	start := time.Now()
-	ctx := r.Context()
-	c := &call{proto: p}
-	defer func() {
-		d := time.Since(start)
-		svc := "unknown"
-		if c.service != nil {
-			svc = c.service.Model.Name
+// finish reports the call to metrics and the log.
+func (e *Edge) finish(r *http.Request, c *call) {
+	d := time.Since(c.start)
+	svc, op := "unknown", "unknown"
+	if c.service != nil {
+		svc = c.service.Model.Name
+		if c.service.Ops[c.op] != nil {
+			op = c.op // only modelled names: a client must not mint label values
 		}
-		if e.Observe != nil {
-			e.Observe(Outcome{Service: svc, Operation: c.op, Status: c.status, ErrorCode: c.errCode, Duration: d})
-		}
-		if e.Log != nil {
-			attrs := []slog.Attr{slog.String("request_id", RequestID(ctx)), slog.String("service", svc), slog.String("operation", c.op),
-				slog.Int("status", c.status), slog.Duration("duration", d), slog.String("source_ip", sourceIP(r))}
-			if c.principal != nil {
-				attrs = append(attrs, slog.String("principal", c.principal.ARN))
-			}
-			if c.errCode != "" {
-				attrs = append(attrs, slog.String("error_code", c.errCode))
-			}
-			e.Log.LogAttrs(ctx, slog.LevelInfo, "api call", attrs...)
-		}
-	}()
-	fail := func(err error) {
-		xmlns := ""
-		if c.service != nil {
-			xmlns = c.service.Model.XMLNamespace
-		}
-		if _, isAPI := apierr.As(err); !isAPI && !errors.As(err, new(*sigv4.Error)) && e.Log != nil {
-			e.Log.ErrorContext(ctx, "api call failed", "request_id", RequestID(ctx), "operation", c.op, "error", err)
-		}
-		ae := WriteError(w, p, xmlns, RequestID(ctx), err)
-		c.status, c.errCode = ae.Status, ae.Code
 	}
+	if e.Observe != nil {
+		e.Observe(Outcome{Service: svc, Operation: op, Status: c.status, ErrorCode: c.errCode, Duration: d})
+	}
+	if e.Log != nil {
+		attrs := []slog.Attr{slog.String("request_id", RequestID(r.Context())), slog.String("service", svc), slog.String("operation", op),
+			slog.Int("status", c.status), slog.Duration("duration", d), slog.String("source_ip", sourceIP(r))}
+		if c.principal != nil {
+			attrs = append(attrs, slog.String("principal", c.principal.ARN))
+		}
+		if c.errCode != "" {
+			attrs = append(attrs, slog.String("error_code", c.errCode))
+		}
+		e.Log.LogAttrs(r.Context(), slog.LevelInfo, "api call", attrs...)
+	}
+}
 
+// fail answers the call with err, in its protocol's shape.
+func (e *Edge) fail(w http.ResponseWriter, r *http.Request, c *call, err error) {
+	xmlns := ""
+	if c.service != nil {
+		xmlns = c.service.Model.XMLNamespace
+	}
+	if _, isAPI := apierr.As(err); !isAPI && !errors.As(err, new(*sigv4.Error)) && e.Log != nil {
+		e.Log.ErrorContext(r.Context(), "api call failed", "request_id", RequestID(r.Context()), "operation", c.op, "error", err)
+	}
+	ae := WriteError(w, c.proto, xmlns, RequestID(r.Context()), queryValidation(c.proto, err))
+	c.status, c.errCode = ae.Status, ae.Code
+}
+
+func readBody(r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 	if err != nil {
-		fail(apierr.Serialization("cannot read the request body"))
-		return
+		return nil, apierr.Serialization("cannot read the request body")
 	}
 	if len(body) > MaxBody {
-		fail(apierr.New(413, "RequestEntityTooLargeException", "request body exceeds %d bytes", MaxBody))
+		return nil, apierr.New(413, "RequestEntityTooLargeException", "request body exceeds %d bytes", MaxBody)
+	}
+	return body, nil
+}
+
+// serve identifies an awsJson1.1 or awsQuery call, then runs it.
+func (e *Edge) serve(w http.ResponseWriter, r *http.Request, p Protocol) {
+	c := &call{proto: p, start: time.Now()}
+	defer e.finish(r, c)
+	body, err := readBody(r)
+	if err != nil {
+		e.fail(w, r, c, err)
 		return
 	}
-
-	var form url.Values
 	if p == JSON {
 		prefix, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
 		c.op = op
 		c.service = e.byTarget[prefix]
 		if c.service == nil || r.Method != http.MethodPost {
-			fail(apierr.New(400, "UnknownOperationException", "The operation %q is not known", r.Header.Get("X-Amz-Target")))
+			e.fail(w, r, c, apierr.New(400, "UnknownOperationException", "The operation %q is not known", r.Header.Get("X-Amz-Target")))
 			return
 		}
+		e.run(w, r, c, body, func(in *model.Shape) (map[string]any, error) { return in.DecodeJSON(body) })
+		return
+	}
+	form, err := queryForm(r, body)
+	if err != nil {
+		e.fail(w, r, c, apierr.New(400, "MalformedQueryString", "the request's form cannot be parsed"))
+		return
+	}
+	c.op = form.Get("Action")
+	if c.op == "" {
+		e.fail(w, r, c, apierr.New(400, "MissingAction", "Missing Action"))
+		return
+	}
+	service, _, signed := sigv4.Peek(r)
+	if signed {
+		c.service = e.bySigning[service]
 	} else {
-		if form, err = queryForm(r, body); err != nil {
-			fail(apierr.New(400, "MalformedQueryString", "the request's form cannot be parsed"))
-			return
-		}
-		c.op = form.Get("Action")
-		if c.op == "" {
-			fail(apierr.New(400, "MissingAction", "Missing Action"))
-			return
-		}
-		if service, _, ok := sigv4.Peek(r); ok {
-			c.service = e.bySigning[service]
-		} else {
-			c.service = e.unsignedQueryService(c.op)
-		}
-		if c.service == nil {
-			if _, _, ok := sigv4.Peek(r); !ok {
-				fail(&sigv4.Error{Kind: sigv4.Missing})
-			} else {
-				fail(apierr.New(400, "InvalidAction", "Could not find operation %s", c.op))
-			}
-			return
+		c.service = e.unsignedQueryService(c.op)
+	}
+	switch {
+	case c.service == nil && !signed:
+		e.fail(w, r, c, &sigv4.Error{Kind: sigv4.Missing})
+		return
+	case c.service == nil:
+		e.fail(w, r, c, apierr.New(400, "InvalidAction", "Could not find operation %s", c.op))
+		return
+	}
+	version := form.Get("Version")
+	form.Del("Action")
+	form.Del("Version")
+	if c.service.Model.Operations[c.op] == nil || c.service.Ops[c.op] == nil {
+		e.fail(w, r, c, apierr.New(400, "InvalidAction", "Could not find operation %s for version %s", c.op, version))
+		return
+	}
+	e.run(w, r, c, body, func(in *model.Shape) (map[string]any, error) { return in.DecodeQuery(form) })
+}
+
+// serveREST runs a restJson1 call matched by its route.
+func (e *Edge) serveREST(w http.ResponseWriter, r *http.Request, ro *restOp, pattern string) {
+	c := &call{proto: JSON, service: ro.service, op: ro.op, start: time.Now()}
+	defer e.finish(r, c)
+	body, err := readBody(r)
+	if err != nil {
+		e.fail(w, r, c, err)
+		return
+	}
+	labels := map[string]string{}
+	for _, seg := range strings.Split(pattern, "/") {
+		if name, ok := strings.CutPrefix(seg, "{"); ok {
+			name = strings.TrimSuffix(strings.TrimSuffix(name, "}"), "...")
+			labels[name] = r.PathValue(name)
 		}
 	}
+	e.run(w, r, c, body, func(in *model.Shape) (map[string]any, error) {
+		return in.DecodeREST(body, r.Header, r.URL.Query(), labels)
+	})
+}
 
-	if !c.service.Unsigned[c.op] {
-		c.principal, err = e.Auth.Authenticate(ctx, r, body)
-		if err != nil {
-			fail(err)
+// run authenticates, authorises, validates, audits and answers a call
+// whose service and operation are known.
+func (e *Edge) run(w http.ResponseWriter, r *http.Request, c *call, body []byte, decode func(*model.Shape) (map[string]any, error)) {
+	ctx := r.Context()
+	unsigned := c.service.Unsigned[c.op]
+	if !unsigned {
+		var err error
+		if c.principal, err = e.Auth.Authenticate(ctx, r, body); err != nil {
+			e.fail(w, r, c, err)
 			return
 		}
 		ctx = principal.With(ctx, c.principal)
 	}
-
-	opModel := c.service.Model.Operations[c.op]
-	handler := c.service.Ops[c.op]
+	opModel, handler := c.service.Model.Operations[c.op], c.service.Ops[c.op]
 	if opModel == nil || handler == nil {
-		if p == Query {
-			fail(apierr.New(400, "InvalidAction", "Could not find operation %s for version %s", c.op, form.Get("Version")))
-		} else {
-			fail(apierr.New(400, "UnknownOperationException", "The operation %s is not known to %s", c.op, c.service.Model.Name))
-		}
+		e.fail(w, r, c, apierr.New(400, "UnknownOperationException", "The operation %s is not known to %s", c.op, c.service.Model.Name))
 		return
 	}
-	if !c.service.Unsigned[c.op] {
+	if !unsigned {
 		if err := c.service.authorize(ctx, c.principal, c.op); err != nil {
-			fail(err)
+			e.fail(w, r, c, err)
 			return
 		}
 	}
-
-	var value map[string]any
-	if p == JSON {
-		value, err = opModel.Input.DecodeJSON(body)
-	} else {
-		form.Del("Action")
-		form.Del("Version")
-		value, err = opModel.Input.DecodeQuery(form)
-	}
+	value, err := decode(opModel.Input)
 	if err != nil {
-		fail(queryValidation(p, err))
+		e.fail(w, r, c, err)
 		return
 	}
-
-	if !ReadOnly(c.op) && e.Audit != nil {
+	audited := e.Audit != nil && !ReadOnly(c.op)
+	if audited {
 		ctx = audit.Begin(ctx, e.auditEvent(ctx, r, c, opModel.Input.Redact(value)))
 	}
 	out, err := handler(ctx, &Input{Value: value})
-	if err != nil {
-		fail(queryValidation(p, err))
-		if e.Audit != nil {
-			if aerr := e.Audit.Finish(ctx, c.errCode, errMessage(err)); aerr != nil && e.Log != nil {
-				e.Log.ErrorContext(ctx, "audit record lost", "request_id", RequestID(ctx), "error", aerr)
+	if audited {
+		code, msg := "", ""
+		if err != nil {
+			ae, ok := apierr.As(queryValidation(c.proto, err))
+			if !ok {
+				ae = apierr.Internal()
 			}
+			code, msg = ae.Code, ae.Message
 		}
+		if aerr := e.Audit.Finish(ctx, code, msg); aerr != nil && err == nil {
+			err = fmt.Errorf("audit record: %w", aerr)
+		} else if aerr != nil && e.Log != nil {
+			e.Log.ErrorContext(ctx, "audit record lost", "request_id", RequestID(ctx), "error", aerr)
+		}
+	}
+	if err != nil {
+		e.fail(w, r, c, err)
 		return
 	}
-	if e.Audit != nil && !ReadOnly(c.op) {
-		if aerr := e.Audit.Finish(ctx, "", ""); aerr != nil {
-			fail(aerr)
-			return
-		}
-	}
 	c.status = http.StatusOK
-	if p == JSON {
-		writeJSON(w, out)
-	} else {
+	if c.proto == Query {
 		writeQuery(w, c.service.Model.XMLNamespace, c.op, RequestID(ctx), out)
+		return
 	}
+	if opModel.ResponseCode != 0 {
+		c.status = opModel.ResponseCode
+	}
+	contentType := "application/x-amz-json-1.1"
+	if c.service.Model.Protocol == "rest-json" {
+		contentType = "application/json"
+	}
+	writeJSON(w, contentType, c.status, out)
 }
 
 func (e *Edge) unsignedQueryService(op string) *Service {
@@ -311,18 +420,18 @@ func sourceIP(r *http.Request) string {
 	return host
 }
 
-func writeJSON(w http.ResponseWriter, out any) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	if out == nil {
-		w.Write([]byte("{}"))
-		return
+func writeJSON(w http.ResponseWriter, contentType string, status int, out any) {
+	w.Header().Set("Content-Type", contentType)
+	b := []byte("{}")
+	if out != nil {
+		var err error
+		if b, err = json.Marshal(out); err != nil {
+			w.WriteHeader(http.StatusInternalServerError)
+			w.Write([]byte(`{"__type":"InternalFailure","message":"We encountered an internal error. Please try again."}`))
+			return
+		}
 	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		w.WriteHeader(http.StatusInternalServerError)
-		w.Write([]byte(`{"__type":"InternalFailure","message":"We encountered an internal error. Please try again."}`))
-		return
-	}
+	w.WriteHeader(status)
 	w.Write(b)
 }
 

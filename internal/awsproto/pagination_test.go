@@ -1,0 +1,49 @@
+package awsproto
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestPagerRoundTrip(t *testing.T) {
+	p := NewPager([]byte("0123456789abcdef0123456789abcdef"))
+	tok := p.Token("ListAccounts", "123456789012")
+	if strings.Contains(tok, "123456789012") {
+		t.Fatalf("token shows its cursor: %s", tok)
+	}
+	c, ok := p.Cursor("ListAccounts", tok)
+	if !ok || c != "123456789012" {
+		t.Fatalf("Cursor = %q, %v", c, ok)
+	}
+}
+
+func TestForgedOrMovedTokensAreRefused(t *testing.T) {
+	p := NewPager([]byte("0123456789abcdef0123456789abcdef"))
+	other := NewPager([]byte("another key, another deployment"))
+	tok := p.Token("ListAccounts", "123456789012")
+	for name, bad := range map[string]struct{ scope, token string }{
+		"other operation": {"ListChildren/r-abcd/ACCOUNT", tok},
+		"other key":       {"ListAccounts", other.Token("ListAccounts", "123456789012")},
+		"edited":          {"ListAccounts", tok[:len(tok)-1] + "A"},
+		"truncated":       {"ListAccounts", tok[:10]},
+		"not base64":      {"ListAccounts", "!!!"},
+		"empty":           {"ListAccounts", ""},
+	} {
+		if c, ok := p.Cursor(bad.scope, bad.token); ok {
+			t.Errorf("%s: accepted, cursor %q", name, c)
+		}
+	}
+}
+
+func FuzzPagerCursor(f *testing.F) {
+	p := NewPager([]byte("0123456789abcdef0123456789abcdef"))
+	f.Add(p.Token("ListAccounts", "123456789012"))
+	f.Add("")
+	f.Add("AAAA")
+	f.Fuzz(func(t *testing.T, token string) {
+		c, ok := p.Cursor("ListAccounts", token)
+		if ok && p.Token("ListAccounts", c) != strings.TrimSpace(token) {
+			t.Fatalf("accepted a token it did not make: %q", token)
+		}
+	})
+}
