@@ -48,6 +48,9 @@ type Edge struct {
 	Log     *slog.Logger
 	Observe func(Outcome)
 	Next    http.Handler
+	// Regions a credential scope may name: the configured region and us-east-1,
+	// where the SDKs sign the global services (Organizations, IAM). Nil allows any.
+	Regions map[string]bool
 
 	byTarget  map[string]*Service // awsJson1.1 target prefix
 	bySigning map[string]*Service // awsQuery, by SigV4 signing name
@@ -301,6 +304,10 @@ func (e *Edge) run(w http.ResponseWriter, r *http.Request, c *call, body []byte,
 	ctx := r.Context()
 	unsigned := c.service.Unsigned[c.op]
 	if !unsigned {
+		if err := e.checkScope(r, c.service); err != nil {
+			e.fail(w, r, c, err)
+			return
+		}
 		var err error
 		if c.principal, err = e.Auth.Authenticate(ctx, r, body); err != nil {
 			e.fail(w, r, c, err)
@@ -361,6 +368,22 @@ func (e *Edge) run(w http.ResponseWriter, r *http.Request, c *call, body []byte,
 		contentType = "application/json"
 	}
 	writeJSON(w, contentType, c.status, out)
+}
+
+// checkScope refuses a signature scoped to another service or region, as
+// AWS does: a signature made for one service must not be replayed to another.
+func (e *Edge) checkScope(r *http.Request, s *Service) error {
+	service, region, ok := sigv4.Peek(r)
+	if !ok {
+		return nil // Authenticate reports what is missing or malformed
+	}
+	if service != s.Model.SigningName {
+		return &sigv4.Error{Kind: sigv4.ScopeMismatch, Msg: fmt.Sprintf("Credential should be scoped to correct service: '%s'.", s.Model.SigningName)}
+	}
+	if e.Regions != nil && !e.Regions[region] {
+		return &sigv4.Error{Kind: sigv4.ScopeMismatch, Msg: fmt.Sprintf("Credential should be scoped to a valid region, not '%s'.", region)}
+	}
+	return nil
 }
 
 func (e *Edge) unsignedQueryService(op string) *Service {

@@ -45,11 +45,14 @@ func authError(p Protocol, err error) *apierr.Error {
 	case sigv4.Expired:
 		q = pair{403, "SignatureDoesNotMatch", se.Msg}
 		j = pair{400, "InvalidSignatureException", se.Msg}
+	case sigv4.ScopeMismatch:
+		q = pair{403, "SignatureDoesNotMatch", se.Msg}
+		j = pair{400, "InvalidSignatureException", se.Msg}
 	case sigv4.BadSignature:
 		msg := "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 		q = pair{403, "SignatureDoesNotMatch", msg}
 		j = pair{400, "InvalidSignatureException", msg}
-	default: // Malformed, ScopeMismatch
+	default: // Malformed
 		q = pair{400, "IncompleteSignature", se.Msg}
 		j = pair{400, "IncompleteSignatureException", se.Msg}
 	}

@@ -190,3 +190,33 @@ func TestProtocolErrors(t *testing.T) {
 		t.Fatalf("SDK DescribeAccount(12345): %+v (%v)", got, err)
 	}
 }
+
+// A signature made for one service or region is not accepted by another.
+func TestSignatureScopedElsewhereIsRefused(t *testing.T) {
+	n := startNode(t, nodeOptions{args: []string{"--region", "eu-west-1"}})
+	body := `{}`
+	for _, tc := range []struct{ service, region string }{{"sts", "us-east-1"}, {"organizations", "ap-south-1"}} {
+		req, _ := http.NewRequest(http.MethodPost, n.URL+"/", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		req.Header.Set("X-Amz-Target", "AWSOrganizationsV20161128.DescribeOrganization")
+		sum := sha256.Sum256([]byte(body))
+		v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: n.KeyID, SecretAccessKey: n.Secret}, req,
+			hex.EncodeToString(sum[:]), tc.service, tc.region, time.Now())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 400 || resp.Header.Get("x-amzn-ErrorType") != "InvalidSignatureException" {
+			t.Fatalf("signed for %s in %s: %d %s", tc.service, tc.region, resp.StatusCode, resp.Header.Get("x-amzn-ErrorType"))
+		}
+	}
+	// The configured region works, and so does us-east-1 where SDKs sign global services.
+	for _, region := range []string{"eu-west-1", "us-east-1"} {
+		cfg := n.admin()
+		cfg.Region = region
+		if _, err := organizations.NewFromConfig(cfg).DescribeOrganization(ctxT(t), &organizations.DescribeOrganizationInput{}); err != nil {
+			t.Fatalf("region %s: %v", region, err)
+		}
+	}
+}

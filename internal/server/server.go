@@ -91,7 +91,8 @@ func build(ctx context.Context, cfg *config.Config, db store.Store, log *slog.Lo
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not found", http.StatusNotFound)
 	})
-	edge := &awsproto.Edge{Auth: creds.NewAuthenticator(db, org.ManagementAccountID), Audit: audited, Log: log, Observe: m.observe, Next: mux}
+	edge := &awsproto.Edge{Auth: creds.NewAuthenticator(db, org.ManagementAccountID), Audit: audited, Log: log, Observe: m.observe, Next: mux,
+		Regions: map[string]bool{cfg.Region: true, "us-east-1": true}}
 	edge.Register(organizations.API(), creds.STS())
 	s.handler = edge
 	return s, nil
