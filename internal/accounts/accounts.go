@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/atrium-sso/atrium/internal/apierr"
@@ -25,6 +26,8 @@ type Service struct {
 	store store.Store
 	jobs  *jobs.Runner
 	pager *awsproto.Pager
+	// The organization never changes once bootstrapped: read it once.
+	orgCache atomic.Pointer[store.Organization]
 }
 
 // New builds the service and registers its asynchronous work with runner.
@@ -123,11 +126,18 @@ type idRef struct {
 }
 
 func (s *Service) org(ctx context.Context, tx store.Tx) (*store.Organization, error) {
+	if org := s.orgCache.Load(); org != nil {
+		return org, nil
+	}
 	org, err := tx.GetOrganization(ctx)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, apierr.New(400, "AWSOrganizationsNotInUseException", "Your account is not a member of an organization.")
 	}
-	return org, err
+	if err != nil {
+		return nil, err
+	}
+	s.orgCache.Store(org)
+	return org, nil
 }
 
 func accountARN(org *store.Organization, id string) string {

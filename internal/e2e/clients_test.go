@@ -17,10 +17,27 @@ import (
 // actually use: boto3 and the AWS CLI (v1). They read the endpoint and key
 // from the environment and print one line per step.
 
+// lookPath finds name on PATH; a pyenv shim is resolved to the program it
+// stands for, which saves the shim's second or more on every call.
+func lookPath(name string) (string, error) {
+	p, err := exec.LookPath(name)
+	if err != nil || !strings.Contains(p, "/shims/") {
+		return p, err
+	}
+	if out, err := exec.Command("pyenv", "which", name).Output(); err == nil {
+		if real := strings.TrimSpace(string(out)); filepath.IsAbs(real) {
+			if _, err := os.Stat(real); err == nil {
+				return real, nil
+			}
+		}
+	}
+	return p, nil
+}
+
 // requireBoto3 skips unless python3 can import boto3.
 func requireBoto3(t *testing.T) string {
 	t.Helper()
-	py, err := exec.LookPath("python3")
+	py, err := lookPath("python3")
 	if err != nil {
 		t.Skip("boto3 story skipped: python3 is not on PATH")
 	}
@@ -33,7 +50,7 @@ func requireBoto3(t *testing.T) string {
 // requireAWSCLI skips unless `aws` is on PATH and runs.
 func requireAWSCLI(t *testing.T) string {
 	t.Helper()
-	aws, err := exec.LookPath("aws")
+	aws, err := lookPath("aws")
 	if err != nil {
 		t.Skip("AWS CLI tests skipped: `aws` is not on PATH (pip install awscli)")
 	}
@@ -103,10 +120,10 @@ func runClient(t *testing.T, timeout time.Duration, env []string, name string, a
 
 // runStory runs a story script against a fresh node on one backend and
 // fails unless it exits 0 having printed its PASS line.
-func runStory(t *testing.T, o nodeOptions, pass string, name string, args ...string) {
+func runStory(t *testing.T, o nodeOptions, pass string, env []string, name string, args ...string) {
 	t.Helper()
 	n := startNode(t, o)
-	r := runClient(t, 3*time.Minute, clientEnv(t, n, true), name, args...)
+	r := runClient(t, 3*time.Minute, clientEnv(t, n, true, env...), name, args...)
 	if r.err != nil {
 		t.Fatalf("%s %s: %v (after %s)\n%s\n--- node log\n%s", name, strings.Join(args, " "), r.err, r.took, r.output(), n.Log())
 	}
@@ -134,21 +151,23 @@ func TestBoto3Story(t *testing.T) {
 	py := requireBoto3(t)
 	script := storyScript(t, "boto3_story.py")
 	backends(t, func(t *testing.T, o nodeOptions) {
-		runStory(t, o, "PASS boto3 story", py, script)
+		runStory(t, o, "PASS boto3 story", nil, py, script)
 	})
 }
 
 // TestAWSCLIStory walks the core story with the AWS CLI; the assertions live
 // in testdata/clients/awscli_story.sh.
 func TestAWSCLIStory(t *testing.T) {
-	requireAWSCLI(t)
+	aws := requireAWSCLI(t)
+	// The script calls `aws`: the one found here, first on its PATH.
+	path := "PATH=" + filepath.Dir(aws) + string(os.PathListSeparator) + os.Getenv("PATH")
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("AWS CLI story skipped: bash is not on PATH")
 	}
 	script := storyScript(t, "awscli_story.sh")
 	backends(t, func(t *testing.T, o nodeOptions) {
-		runStory(t, o, "PASS aws cli story", bash, script)
+		runStory(t, o, "PASS aws cli story", []string{path}, bash, script)
 	})
 }
 
@@ -184,10 +203,16 @@ func TestCredentialsFileWorksWithAWSCLI(t *testing.T) {
 			t.Fatalf("the file names management account %s, DescribeOrganization %s", want, got)
 		}
 
-		env := clientEnv(t, n, false, "AWS_SHARED_CREDENTIALS_FILE="+file, "AWS_PROFILE=atrium-admin")
-		for _, kv := range env {
-			if strings.HasPrefix(kv, "AWS_ACCESS_KEY_ID=") || strings.HasPrefix(kv, "AWS_SECRET_ACCESS_KEY=") {
-				t.Fatalf("the key leaked into the environment: %s", kv)
+		// Only the endpoint, the file and the profile: no key and no region
+		// in the environment (the region comes from the file too).
+		var env []string
+		for _, kv := range clientEnv(t, n, false, "AWS_SHARED_CREDENTIALS_FILE="+file, "AWS_PROFILE=atrium-admin") {
+			switch k, _, _ := strings.Cut(kv, "="); k {
+			case "AWS_DEFAULT_REGION", "AWS_REGION":
+			case "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN":
+				t.Fatalf("a key leaked into the environment: %s", kv)
+			default:
+				env = append(env, kv)
 			}
 		}
 		r := runClient(t, time.Minute, env, aws, "sts", "get-caller-identity", "--output", "text", "--query", "[Account,Arn]")

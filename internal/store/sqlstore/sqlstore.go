@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/atrium-sso/atrium/internal/store"
@@ -44,6 +45,31 @@ type DB struct {
 	dialect Dialect
 	write   *sql.DB
 	read    *sql.DB // may equal write
+	// Prepared statements, by pool and query text: preparing costs as much as
+	// running a small query, and the query texts are a fixed set.
+	stmts sync.Map // stmtKey -> *sql.Stmt
+}
+
+type stmtKey struct {
+	pool  *sql.DB
+	query string
+}
+
+// stmt returns the pool's prepared statement for query, preparing it once.
+func (db *DB) stmt(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
+	k := stmtKey{pool, query}
+	if s, ok := db.stmts.Load(k); ok {
+		return s.(*sql.Stmt), nil
+	}
+	s, err := pool.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.stmts.LoadOrStore(k, s); loaded {
+		s.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return s, nil
 }
 
 // New wraps opened pools; call Migrate before use.
@@ -64,6 +90,7 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 func (db *DB) Close() error {
+	db.stmts.Range(func(_, s any) bool { s.(*sql.Stmt).Close(); return true })
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -105,7 +132,7 @@ func (db *DB) writeOnce(ctx context.Context, fn func(store.Tx) error) error {
 	if err != nil {
 		return err
 	}
-	if err := fn(&tx{q: sqlTx, d: &db.dialect}); err != nil {
+	if err := fn(&tx{db: db, pool: db.write, sqlTx: sqlTx}); err != nil {
 		_ = sqlTx.Rollback()
 		return err
 	}
@@ -113,7 +140,7 @@ func (db *DB) writeOnce(ctx context.Context, fn func(store.Tx) error) error {
 }
 
 func (db *DB) Read(ctx context.Context, fn func(store.Tx) error) error {
-	return fn(&tx{q: db.read, d: &db.dialect})
+	return fn(&tx{db: db, pool: db.read})
 }
 
 // Migrate applies the embedded migrations not yet applied, then runs after

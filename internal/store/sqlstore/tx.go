@@ -10,32 +10,64 @@ import (
 	"github.com/atrium-sso/atrium/internal/store"
 )
 
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
+// tx runs the store's queries: in a write transaction (sqlTx set), or
+// straight on the read pool as cached prepared statements, since preparing
+// costs as much as a small read. (Writes are not prepared on the pool: the
+// SQLite writer pool's one connection is the transaction's.)
 type tx struct {
-	q querier
-	d *Dialect
+	db    *DB
+	pool  *sql.DB
+	sqlTx *sql.Tx
 }
 
 func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	res, err := t.q.ExecContext(ctx, rebind(t.d, q), args...)
-	if err != nil && t.d.IsUnique(err) {
+	q = rebind(&t.db.dialect, q)
+	var res sql.Result
+	var err error
+	if t.sqlTx != nil {
+		res, err = t.sqlTx.ExecContext(ctx, q, args...)
+	} else {
+		var s *sql.Stmt
+		if s, err = t.db.stmt(ctx, t.pool, q); err == nil {
+			res, err = s.ExecContext(ctx, args...)
+		}
+	}
+	if err != nil && t.db.dialect.IsUnique(err) {
 		return nil, store.ErrConflict
 	}
 	return res, err
 }
 
-func (t *tx) row(ctx context.Context, q string, args ...any) *sql.Row {
-	return t.q.QueryRowContext(ctx, rebind(t.d, q), args...)
+// row is QueryRow; a failed prepare surfaces at Scan, as QueryRow's errors do.
+func (t *tx) row(ctx context.Context, q string, args ...any) rowScanner {
+	q = rebind(&t.db.dialect, q)
+	if t.sqlTx != nil {
+		return t.sqlTx.QueryRowContext(ctx, q, args...)
+	}
+	s, err := t.db.stmt(ctx, t.pool, q)
+	if err != nil {
+		return errRow{err}
+	}
+	return s.QueryRowContext(ctx, args...)
 }
 
 func (t *tx) rows(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return t.q.QueryContext(ctx, rebind(t.d, q), args...)
+	q = rebind(&t.db.dialect, q)
+	if t.sqlTx != nil {
+		return t.sqlTx.QueryContext(ctx, q, args...)
+	}
+	s, err := t.db.stmt(ctx, t.pool, q)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(ctx, args...)
 }
+
+type rowScanner interface{ Scan(...any) error }
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 func ms(t time.Time) int64 {
 	if t.IsZero() {
@@ -191,7 +223,7 @@ func (t *tx) ListAccounts(ctx context.Context, parent, after string, limit int) 
 }
 
 func (t *tx) UpdateAccount(ctx context.Context, id string, fn func(*store.Account) error) (*store.Account, error) {
-	a, err := scanAccount(t.row(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ?`+t.d.ForUpdate, id))
+	a, err := scanAccount(t.row(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ?`+t.db.dialect.ForUpdate, id))
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -238,7 +270,7 @@ func (t *tx) ListOrganizationalUnits(ctx context.Context, parent, after string, 
 }
 
 func (t *tx) UpdateOrganizationalUnit(ctx context.Context, id string, fn func(*store.OrganizationalUnit) error) (*store.OrganizationalUnit, error) {
-	ou, err := scanOU(t.row(ctx, `SELECT `+ouCols+` FROM organizational_units WHERE id = ?`+t.d.ForUpdate, id))
+	ou, err := scanOU(t.row(ctx, `SELECT `+ouCols+` FROM organizational_units WHERE id = ?`+t.db.dialect.ForUpdate, id))
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -298,7 +330,7 @@ func (t *tx) ListCreateAccountRequests(ctx context.Context, states []string, aft
 }
 
 func (t *tx) UpdateCreateAccountRequest(ctx context.Context, id string, fn func(*store.CreateAccountRequest) error) (*store.CreateAccountRequest, error) {
-	c, err := scanCAR(t.row(ctx, `SELECT `+carCols+` FROM create_account_requests WHERE id = ?`+t.d.ForUpdate, id))
+	c, err := scanCAR(t.row(ctx, `SELECT `+carCols+` FROM create_account_requests WHERE id = ?`+t.db.dialect.ForUpdate, id))
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -415,7 +447,7 @@ func (t *tx) ClaimJob(ctx context.Context, kinds []string, worker string, now, l
 	}
 	q := `UPDATE jobs SET locked_by = ?, locked_until = ?, attempts = attempts + 1
 		WHERE id = (SELECT id FROM jobs WHERE run_after <= ? AND locked_until < ? AND kind IN (?` + strings.Repeat(", ?", len(kinds)-1) + `)
-		ORDER BY run_after, created_at LIMIT 1` + t.d.SkipLocked + `)
+		ORDER BY run_after, created_at LIMIT 1` + t.db.dialect.SkipLocked + `)
 		RETURNING id, kind, payload, run_after, attempts, last_error, created_at`
 	var j store.Job
 	var payload string

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The core Organizations story, told with the AWS CLI against a running Atrium
+# The core Organizations story, told with the AWS CLI against a fresh Atrium
 # node. Needs AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
 # AWS_DEFAULT_REGION in the environment; prints one line per step and exits
 # non-zero with a clear message on the first failure.
@@ -33,8 +33,8 @@ run() {
 
 echo "$(aws --version 2>&1), endpoint $AWS_ENDPOINT_URL"
 
-arn=$(run aws sts get-caller-identity --query Arn --output text)
-account=$(run aws sts get-caller-identity --query Account --output text)
+out=$(run aws sts get-caller-identity --query '[Account,Arn]' --output text)
+read -r account arn <<<"$out"
 [[ $account =~ ^[0-9]{12}$ ]] || fail "get-caller-identity Account '$account' is not 12 digits"
 [[ $arn == "arn:aws:iam::$account:root" ]] || fail "get-caller-identity Arn '$arn' is not the root of $account"
 ok "sts get-caller-identity: $arn"
@@ -55,28 +55,33 @@ read -r request state <<<"$out"
 ok "create-account $email: request $request IN_PROGRESS"
 
 new=""
-for _ in $(seq 1 100); do # 100 x 0.1 s, plus the CLI's own start-up time
+deadline=$((SECONDS + 30)) # each CLI call pays a second or more of Python start-up
+while :; do
 	out=$(run aws organizations describe-create-account-status --create-account-request-id "$request" \
 		--query 'CreateAccountStatus.[State,AccountId,FailureReason]' --output text)
 	read -r state new reason <<<"$out"
 	case $state in
 	SUCCEEDED) break ;;
-	IN_PROGRESS) sleep 0.1 ;;
+	IN_PROGRESS) ((SECONDS < deadline)) || fail "create-account request $request still IN_PROGRESS after 30s" ;;
 	*) fail "describe-create-account-status $request: State '$state' (FailureReason '$reason')" ;;
 	esac
+	sleep 0.2
 done
 [[ $state == SUCCEEDED ]] || fail "create-account request $request still '$state' after polling"
 [[ $new =~ ^[0-9]{12}$ ]] || fail "SUCCEEDED request has AccountId '$new', want 12 digits"
 ok "describe-create-account-status: SUCCEEDED, account $new"
 
-# The CLI pages through every result itself; one account per page makes it follow NextToken.
-listed=$(run aws organizations list-accounts --page-size 1 --query "Accounts[?Id=='$new'].Email" --output text)
-[[ $listed == "$email" ]] || fail "list-accounts: account $new has email '$listed', want '$email'"
-count=$(run aws organizations list-accounts --page-size 1 --query 'length(Accounts)' --output text)
-[[ $count == 2 ]] || fail "list-accounts: $count accounts, want the management account and $new"
-mgmt=$(run aws organizations list-accounts --page-size 1 --query "length(Accounts[?Id=='$account'])" --output text)
-[[ $mgmt == 1 ]] || fail "list-accounts: the management account appears $mgmt times"
-ok "list-accounts --page-size 1: $new ($email) and the management account, $count in all"
+# The CLI pages through every result itself; one account per page makes it
+# follow NextToken. (With --output text it applies --query page by page, so
+# the query only picks fields and the counting happens here.)
+listing=$(run aws organizations list-accounts --page-size 1 --query 'Accounts[].[Id,Email,Status]' --output text)
+count() { awk -v id="$1" '$1 == id' <<<"$listing" | wc -l; }
+[[ $(count "$new") -eq 1 ]] || fail "list-accounts: want $new once, got:"$'\n'"$listing"
+[[ $(count "$account") -eq 1 ]] || fail "list-accounts: want the management account $account once, got:"$'\n'"$listing"
+[[ $(wc -l <<<"$listing") -eq 2 ]] || fail "list-accounts: want exactly 2 accounts, got:"$'\n'"$listing"
+line=$(awk -v id="$new" '$1 == id' <<<"$listing")
+[[ $line == "$new"$'\t'"$email"$'\t'ACTIVE ]] || fail "list-accounts: the new account reads '$line', want $new $email ACTIVE"
+ok "list-accounts --page-size 1: $new ($email) and the management account, once each"
 
 out=$(run aws organizations describe-account --account-id "$new" --query 'Account.[Status,Email]' --output text)
 read -r status got_email <<<"$out"

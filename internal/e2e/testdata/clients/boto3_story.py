@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The Organizations story, told with boto3 against a running Atrium node.
+"""The Organizations story, told with boto3 against a fresh Atrium node (it
+counts the accounts: the management account and the one it creates).
 
 Reads AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
 AWS_DEFAULT_REGION from the environment; prints one line per step and exits
@@ -245,7 +246,17 @@ def story():
     org.close_account(AccountId=new)
     a = org.describe_account(AccountId=new)["Account"]
     check(a["Status"] == "SUSPENDED", f"DescribeAccount after CloseAccount: Status {a['Status']!r}, want SUSPENDED")
-    step(f"close_account {new}: Status SUSPENDED (State {a.get('State')})")
+    listed = {x["Id"]: x for x in paginate(org, "list_accounts", "Accounts")[0]}
+    check(listed.get(new, {}).get("Status") == "SUSPENDED", f"ListAccounts after CloseAccount: {listed.get(new)}")
+    step(f"close_account {new}: Status SUSPENDED (State {a.get('State')}), still listed")
+
+    expect_error(lambda: org.close_account(AccountId=new), "AccountAlreadyClosedException", 400,
+                 f"CloseAccount {new} a second time")
+    e = expect_error(lambda: org.close_account(AccountId=account), "ConstraintViolationException", 400,
+                     "CloseAccount of the management account")
+    check(e.response.get("Reason") == "CANNOT_CLOSE_MANAGEMENT_ACCOUNT",
+          f"closing the management account: Reason {e.response.get('Reason')!r}, want CANNOT_CLOSE_MANAGEMENT_ACCOUNT")
+    step("close_account again: AccountAlreadyClosedException; of the management account: CANNOT_CLOSE_MANAGEMENT_ACCOUNT")
 
     # --- error shapes
     known = {account, new}
@@ -257,6 +268,7 @@ def story():
 
     e = expect_error(lambda: org.list_accounts(NextToken="not-a-token"), "InvalidInputException", 400,
                      "ListAccounts with a made-up NextToken")
+    check(e.response.get("Reason") == "INVALID_NEXT_TOKEN", f"bad NextToken: Reason {e.response.get('Reason')!r}, want INVALID_NEXT_TOKEN")
     step(f"list_accounts NextToken=garbage: InvalidInputException ({e.response['Error'].get('Message')})")
 
     # A genuine token, but from another operation, must not be accepted either.
