@@ -1,0 +1,44 @@
+package ids
+
+import (
+	"regexp"
+	"testing"
+)
+
+// Every id matches the pattern of AWS's API models, so clients that validate
+// ids (Terraform, the SDKs' own checks) accept what Atrium hands out.
+func TestFormatsMatchAWSPatterns(t *testing.T) {
+	for name, tc := range map[string]struct {
+		make    func() string
+		pattern string
+	}{
+		"account":       {AccountID, `^\d{12}$`},
+		"organization":  {OrganizationID, `^o-[a-z0-9]{10,32}$`},
+		"root":          {RootID, `^r-[0-9a-z]{4,32}$`},
+		"ou":            {func() string { return OrganizationalUnitID("r-ab12") }, `^ou-ab12-[0-9a-z]{8,32}$`},
+		"car":           {CreateAccountRequestID, `^car-[a-z0-9]{8,32}$`},
+		"instance":      {InstanceID, `^ssoins-[0-9a-f]{16}$`},
+		"identitystore": {IdentityStoreID, `^d-[0-9a-f]{10}$`},
+		"accesskey":     {AccessKeyID, `^AKIA[A-Z2-7]{16}$`},
+		"secret":        {SecretAccessKey, `^[A-Za-z0-9+/]{40}$`},
+		"uuid":          {UUID, `^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`},
+	} {
+		re := regexp.MustCompile(tc.pattern)
+		seen := map[string]bool{}
+		for i := 0; i < 200; i++ {
+			id := tc.make()
+			if !re.MatchString(id) {
+				t.Fatalf("%s: %q does not match %s", name, id, tc.pattern)
+			}
+			seen[id] = true
+		}
+		if len(seen) < 190 {
+			t.Fatalf("%s: only %d distinct ids in 200", name, len(seen))
+		}
+	}
+	for i := 0; i < 200; i++ {
+		if AccountID()[0] == '0' {
+			t.Fatal("an account id starts with 0")
+		}
+	}
+}
