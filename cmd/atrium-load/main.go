@@ -1,0 +1,178 @@
+// Command atrium-load drives a local Atrium server with concurrent, SigV4
+// signed API calls and reports throughput, latency percentiles and errors.
+// It also measures the server's start-to-healthy time (--measure-start).
+//
+// It only ever talks to loopback addresses: it is a tool for measuring a
+// server on the same machine, not for loading anything else.
+//
+//	go run ./cmd/atrium-load --credentials DIR/bootstrap-credentials --endpoint http://127.0.0.1:8080
+//	go run ./cmd/atrium-load --measure-start /tmp/atrium --data DIR --endpoint http://127.0.0.1:18080
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"regexp"
+	"syscall"
+	"time"
+)
+
+// Bounds on what one invocation may do.
+const (
+	maxDuration    = 10 * time.Minute
+	maxWarmup      = time.Minute
+	maxConcurrency = 1024
+	maxStartRuns   = 50
+)
+
+// options is the parsed command line.
+type options struct {
+	endpoint    string
+	credentials string
+	profile     string
+	concurrency int
+	duration    time.Duration
+	warmup      time.Duration
+	op          string
+	accountID   string
+	json        bool
+	timeout     time.Duration
+	serverPID   int
+
+	measureStart string // server binary: measure start-to-healthy instead of load
+	data         string // its data folder
+	startRuns    int
+}
+
+var accountIDPattern = regexp.MustCompile(`^\d{12}$`)
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("atrium-load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.endpoint, "endpoint", "http://127.0.0.1:8080", "Atrium base URL (must resolve to a loopback address)")
+	fs.StringVar(&o.credentials, "credentials", "", "AWS shared-credentials file (default: env AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)")
+	fs.StringVar(&o.profile, "profile", "atrium-admin", "profile in --credentials")
+	fs.IntVar(&o.concurrency, "concurrency", 64, fmt.Sprintf("concurrent clients, each on its own keep-alive connection (1..%d)", maxConcurrency))
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, fmt.Sprintf("measured duration (at most %s)", maxDuration))
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, fmt.Sprintf("warm-up before measuring, not counted (at most %s)", maxWarmup))
+	fs.StringVar(&o.op, "op", "describe-account", "operation: describe-account, list-accounts or get-caller-identity")
+	fs.StringVar(&o.accountID, "account-id", "", "account for describe-account (default: the management account, from DescribeOrganization)")
+	fs.BoolVar(&o.json, "json", false, "print the result as JSON")
+	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "per-request timeout")
+	fs.IntVar(&o.serverPID, "measure-server", 0, "PID of the server: report its RSS and CPU time (from /proc) around the run")
+	fs.StringVar(&o.measureStart, "measure-start", "", "server binary: measure exec-to-healthy on the existing database in --data instead of running load")
+	fs.StringVar(&o.data, "data", "", "data folder for --measure-start (bootstrapped first if it holds no database)")
+	fs.IntVar(&o.startRuns, "start-runs", 5, "starts measured by --measure-start")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return o, o.validate()
+}
+
+func (o *options) validate() error {
+	switch {
+	case o.concurrency < 1 || o.concurrency > maxConcurrency:
+		return fmt.Errorf("--concurrency must be between 1 and %d", maxConcurrency)
+	case o.duration <= 0 || o.duration > maxDuration:
+		return fmt.Errorf("--duration must be positive and at most %s", maxDuration)
+	case o.warmup < 0 || o.warmup > maxWarmup:
+		return fmt.Errorf("--warmup must be between 0 and %s", maxWarmup)
+	case o.timeout <= 0 || o.timeout > time.Minute:
+		return fmt.Errorf("--timeout must be positive and at most 1m")
+	case o.accountID != "" && !accountIDPattern.MatchString(o.accountID):
+		return fmt.Errorf("--account-id must be 12 digits")
+	case o.serverPID < 0:
+		return fmt.Errorf("--measure-server must be a process id")
+	case o.profile == "":
+		return fmt.Errorf("--profile must not be empty")
+	}
+	if _, ok := operations[o.op]; !ok {
+		return fmt.Errorf("--op %q: want describe-account, list-accounts or get-caller-identity", o.op)
+	}
+	if o.accountID != "" && o.op != "describe-account" {
+		return fmt.Errorf("--account-id only applies to --op describe-account")
+	}
+	if o.measureStart != "" {
+		if o.data == "" {
+			return errors.New("--measure-start needs --data")
+		}
+		if o.startRuns < 1 || o.startRuns > maxStartRuns {
+			return fmt.Errorf("--start-runs must be between 1 and %d", maxStartRuns)
+		}
+	} else if o.data != "" {
+		return errors.New("--data only applies to --measure-start")
+	}
+	return nil
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "atrium-load:", err)
+		return 2
+	}
+	tgt, err := newTarget(ctx, o.endpoint, net.DefaultResolver, o.concurrency, o.timeout)
+	if err != nil {
+		fmt.Fprintln(stderr, "atrium-load:", err)
+		return 2
+	}
+	if o.measureStart != "" {
+		res, err := measureStart(ctx, o, tgt, getenv, stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, "atrium-load:", err)
+			return 1
+		}
+		if o.json {
+			writeJSON(stdout, res)
+		} else {
+			res.print(stdout)
+		}
+		return 0
+	}
+
+	creds, err := loadCredentials(ctx, o.credentials, o.profile, getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "atrium-load:", err)
+		return 2
+	}
+	res, err := runLoad(ctx, o, tgt, creds)
+	if err != nil {
+		fmt.Fprintln(stderr, "atrium-load:", err)
+		return 1
+	}
+	if o.json {
+		writeJSON(stdout, res)
+	} else {
+		res.print(stdout)
+	}
+	if res.Errors > 0 || res.WarmupErrors > 0 || res.Interrupted {
+		return 1
+	}
+	return 0
+}
+
+func writeJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
