@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/atrium-sso/atrium/internal/awsproto/sigv4"
 	"github.com/atrium-sso/atrium/internal/principal"
@@ -17,11 +19,27 @@ type Authenticator struct {
 	store    store.Store
 	verifier *sigv4.Verifier
 	adminARN string
+
+	// Long-term keys are re-read from the store at most every keyTTL: the
+	// read was a third of a signed call's cost. A key changed on another
+	// node takes effect here within keyTTL (AWS documents seconds for IAM
+	// key changes); session credentials will not go through this cache.
+	mu   sync.Mutex
+	keys map[string]cachedKey
+	now  func() time.Time
+}
+
+// keyTTL bounds how stale a cached access key may be.
+const keyTTL = time.Second
+
+type cachedKey struct {
+	key *store.AccessKey
+	at  time.Time
 }
 
 // NewAuthenticator verifies against s; the root of the management account is the admin.
 func NewAuthenticator(s store.Store, managementAccountID string) *Authenticator {
-	a := &Authenticator{store: s, adminARN: "arn:aws:iam::" + managementAccountID + ":root"}
+	a := &Authenticator{store: s, adminARN: "arn:aws:iam::" + managementAccountID + ":root", now: time.Now}
 	a.verifier = &sigv4.Verifier{Lookup: a.lookup}
 	return a
 }
@@ -33,15 +51,7 @@ type keySlot struct{ key *store.AccessKey }
 type slotKey struct{}
 
 func (a *Authenticator) lookup(ctx context.Context, id string) (string, error) {
-	var k *store.AccessKey
-	err := a.store.Read(ctx, func(tx store.Tx) error {
-		var err error
-		k, err = tx.GetAccessKey(ctx, id)
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) || (err == nil && k.Status != "Active") {
-		return "", sigv4.ErrUnknownKey
-	}
+	k, err := a.accessKey(ctx, id)
 	if err != nil {
 		return "", err
 	}
@@ -49,6 +59,43 @@ func (a *Authenticator) lookup(ctx context.Context, id string) (string, error) {
 		slot.key = k
 	}
 	return k.Secret, nil
+}
+
+// accessKey returns an active key, from the cache while it is fresh.
+func (a *Authenticator) accessKey(ctx context.Context, id string) (*store.AccessKey, error) {
+	now := a.now()
+	a.mu.Lock()
+	c, ok := a.keys[id]
+	a.mu.Unlock()
+	if ok && now.Sub(c.at) < keyTTL {
+		return c.key, nil
+	}
+	var k *store.AccessKey
+	err := a.store.Read(ctx, func(tx store.Tx) error {
+		var err error
+		k, err = tx.GetAccessKey(ctx, id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) || (err == nil && k.Status != "Active") {
+		a.forget(id)
+		return nil, sigv4.ErrUnknownKey
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	if a.keys == nil || len(a.keys) >= 10000 {
+		a.keys = map[string]cachedKey{} // bounded: unknown ids are never cached, so only real keys fill it
+	}
+	a.keys[id] = cachedKey{key: k, at: now}
+	a.mu.Unlock()
+	return k, nil
+}
+
+func (a *Authenticator) forget(id string) {
+	a.mu.Lock()
+	delete(a.keys, id)
+	a.mu.Unlock()
 }
 
 // Authenticate returns the principal that signed r.
