@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"net/url"
+	"os"
 	"runtime"
 
 	"modernc.org/sqlite"
@@ -18,6 +19,13 @@ import (
 
 // Open opens (creating if needed) the database file at path; the caller migrates.
 func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
+	// The database holds secrets: create it private; SQLite gives its -wal and
+	// -shm files the same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=mmap_size(268435456)"
 	base := "file:" + (&url.URL{Path: path}).EscapedPath()
 	write, err := sql.Open("sqlite", base+"?"+pragmas+"&_txlock=immediate")

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -49,5 +50,27 @@ func TestReopenKeepsDataAndMigratesOnce(t *testing.T) {
 			t.Fatalf("open %d: meta = %q, %v", i, v, err)
 		}
 		db.Close()
+	}
+}
+
+// The database file holds secrets: only its owner may read it.
+func TestDatabaseFileIsPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "atrium.db")
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path, path + "-wal"} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Fatalf("%s has mode %v", f, fi.Mode().Perm())
+		}
 	}
 }
