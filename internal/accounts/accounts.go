@@ -140,6 +140,29 @@ func (s *Service) org(ctx context.Context, tx store.Tx) (*store.Organization, er
 	return org, nil
 }
 
+// read runs fn on the read pool with the organization, which every
+// Organizations call needs (and fails without).
+func (s *Service) read(ctx context.Context, fn func(store.Tx, *store.Organization) error) error {
+	return s.store.Read(ctx, func(tx store.Tx) error {
+		org, err := s.org(ctx, tx)
+		if err != nil {
+			return err
+		}
+		return fn(tx, org)
+	})
+}
+
+// write is read's counterpart in a write transaction.
+func (s *Service) write(ctx context.Context, fn func(store.Tx, *store.Organization) error) error {
+	return s.store.Write(ctx, func(tx store.Tx) error {
+		org, err := s.org(ctx, tx)
+		if err != nil {
+			return err
+		}
+		return fn(tx, org)
+	})
+}
+
 func accountARN(org *store.Organization, id string) string {
 	return "arn:aws:organizations::" + org.ManagementAccountID + ":account/" + org.ID + "/" + id
 }
@@ -170,32 +193,33 @@ func toStatus(r store.CreateAccountRequest) createAccountStatusOut {
 
 const defaultPage = 20
 
-func pageSize(max *int) int {
-	if max == nil {
-		return defaultPage
+// page lists one page after the token's cursor (list gets the cursor and
+// the page size) and makes the token of the next page: nil after the last.
+func page[T any](s *Service, scope string, token *string, max *int, list func(after string, limit int) ([]T, error), id func(T) string) ([]T, *string, error) {
+	after := ""
+	if token != nil && *token != "" {
+		c, ok := s.pager.Cursor(scope, *token)
+		if !ok {
+			return nil, nil, errBadToken
+		}
+		after = c
 	}
-	return *max
+	limit := defaultPage
+	if max != nil {
+		limit = *max
+	}
+	items, err := list(after, limit)
+	if err != nil || len(items) < limit {
+		return items, nil, err
+	}
+	next := s.pager.Token(scope, id(items[len(items)-1]))
+	return items, &next, nil
 }
 
-// cursor opens a NextToken for scope ("" when none).
-func (s *Service) cursor(scope string, token *string) (string, error) {
-	if token == nil || *token == "" {
-		return "", nil
-	}
-	c, ok := s.pager.Cursor(scope, *token)
-	if !ok {
-		return "", errBadToken
-	}
-	return c, nil
-}
-
-// next makes the NextToken after a page of n items (nil when it was the last).
-func (s *Service) next(scope string, n, limit int, lastID string) *string {
-	if n < limit {
-		return nil
-	}
-	t := s.pager.Token(scope, lastID)
-	return &t
+// checkToken refuses a token not made for scope, for lists that fit one page.
+func (s *Service) checkToken(scope string, token *string) error {
+	_, _, err := page(s, scope, token, nil, func(string, int) ([]struct{}, error) { return nil, nil }, nil)
+	return err
 }
 
 // isParent resolves a parent id (the root or an OU) and returns its type.

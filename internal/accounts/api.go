@@ -61,11 +61,7 @@ type describeOrganizationOut struct {
 
 func (s *Service) describeOrganization(ctx context.Context, _ *empty) (*describeOrganizationOut, error) {
 	var out describeOrganizationOut
-	return &out, s.store.Read(ctx, func(tx store.Tx) error {
-		org, err := s.org(ctx, tx)
-		if err != nil {
-			return err
-		}
+	return &out, s.read(ctx, func(tx store.Tx, org *store.Organization) error {
 		o := &out.Organization
 		o.Id, o.Arn, o.FeatureSet = org.ID, org.ARN, org.FeatureSet
 		o.MasterAccountArn, o.MasterAccountId, o.MasterAccountEmail = accountARN(org, org.ManagementAccountID), org.ManagementAccountID, org.ManagementAccountEmail
@@ -92,15 +88,11 @@ type listRootsOut struct {
 }
 
 func (s *Service) listRoots(ctx context.Context, in *listIn) (*listRootsOut, error) {
-	if _, err := s.cursor("ListRoots", in.NextToken); err != nil {
+	if err := s.checkToken("ListRoots", in.NextToken); err != nil {
 		return nil, err
 	}
 	var out listRootsOut
-	return &out, s.store.Read(ctx, func(tx store.Tx) error {
-		org, err := s.org(ctx, tx)
-		if err != nil {
-			return err
-		}
+	return &out, s.read(ctx, func(tx store.Tx, org *store.Organization) error {
 		out.Roots = []rootOut{{Id: org.RootID, Arn: rootARN(org), Name: "Root", PolicyTypes: []any{}}}
 		return nil
 	})
@@ -114,11 +106,7 @@ type describeAccountOut struct{ Account accountOut }
 
 func (s *Service) describeAccount(ctx context.Context, in *accountIn) (*describeAccountOut, error) {
 	var out describeAccountOut
-	return &out, s.store.Read(ctx, func(tx store.Tx) error {
-		org, err := s.org(ctx, tx)
-		if err != nil {
-			return err
-		}
+	return &out, s.read(ctx, func(tx store.Tx, org *store.Organization) error {
 		a, err := tx.GetAccount(ctx, in.AccountId)
 		if errors.Is(err, store.ErrNotFound) {
 			return errAccountNotFound
@@ -151,33 +139,21 @@ func (s *Service) listAccountsForParent(ctx context.Context, in *listForParentIn
 }
 
 func (s *Service) accountsPage(ctx context.Context, scope, parent string, in *listIn) (*listAccountsOut, error) {
-	after, err := s.cursor(scope, in.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	limit := pageSize(in.MaxResults)
 	out := listAccountsOut{Accounts: []accountOut{}}
-	return &out, s.store.Read(ctx, func(tx store.Tx) error {
-		org, err := s.org(ctx, tx)
-		if err != nil {
-			return err
-		}
+	return &out, s.read(ctx, func(tx store.Tx, org *store.Organization) error {
 		if parent != "" {
 			if _, err := isParent(ctx, tx, org, parent); err != nil {
 				return err
 			}
 		}
-		list, err := tx.ListAccounts(ctx, parent, after, limit)
-		if err != nil {
-			return err
-		}
+		list, next, err := page(s, scope, in.NextToken, in.MaxResults, func(after string, limit int) ([]store.Account, error) {
+			return tx.ListAccounts(ctx, parent, after, limit)
+		}, func(a store.Account) string { return a.ID })
 		for _, a := range list {
 			out.Accounts = append(out.Accounts, toAccount(org, a))
 		}
-		if len(list) > 0 {
-			out.NextToken = s.next(scope, len(list), limit, list[len(list)-1].ID)
-		}
-		return nil
+		out.NextToken = next
+		return err
 	})
 }
 
@@ -205,10 +181,7 @@ func (s *Service) createAccount(ctx context.Context, in *createAccountIn) (*crea
 	}
 	req := store.CreateAccountRequest{ID: ids.CreateAccountRequestID(), AccountName: in.AccountName, Email: in.Email,
 		State: "IN_PROGRESS", RequestedAt: time.Now().UTC()}
-	err := s.store.Write(ctx, func(tx store.Tx) error {
-		if _, err := s.org(ctx, tx); err != nil {
-			return err
-		}
+	err := s.write(ctx, func(tx store.Tx, _ *store.Organization) error {
 		if err := tx.InsertCreateAccountRequest(ctx, req); err != nil {
 			return err
 		}
@@ -282,10 +255,7 @@ type createAccountRequestIn struct{ CreateAccountRequestId string }
 
 func (s *Service) describeCreateAccountStatus(ctx context.Context, in *createAccountRequestIn) (*createAccountOut, error) {
 	var out createAccountOut
-	return &out, s.store.Read(ctx, func(tx store.Tx) error {
-		if _, err := s.org(ctx, tx); err != nil {
-			return err
-		}
+	return &out, s.read(ctx, func(tx store.Tx, _ *store.Organization) error {
 		r, err := tx.GetCreateAccountRequest(ctx, in.CreateAccountRequestId)
 		if errors.Is(err, store.ErrNotFound) {
 			return errStatusNotFound
@@ -311,40 +281,25 @@ type listCreateAccountStatusOut struct {
 
 func (s *Service) listCreateAccountStatus(ctx context.Context, in *listCreateAccountStatusIn) (*listCreateAccountStatusOut, error) {
 	scope := "ListCreateAccountStatus/" + strings.Join(in.States, ",")
-	after, err := s.cursor(scope, in.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	limit := pageSize(in.MaxResults)
 	out := listCreateAccountStatusOut{CreateAccountStatuses: []createAccountStatusOut{}}
-	return &out, s.store.Read(ctx, func(tx store.Tx) error {
-		if _, err := s.org(ctx, tx); err != nil {
-			return err
-		}
-		list, err := tx.ListCreateAccountRequests(ctx, in.States, after, limit)
-		if err != nil {
-			return err
-		}
+	return &out, s.read(ctx, func(tx store.Tx, _ *store.Organization) error {
+		list, next, err := page(s, scope, in.NextToken, in.MaxResults, func(after string, limit int) ([]store.CreateAccountRequest, error) {
+			return tx.ListCreateAccountRequests(ctx, in.States, after, limit)
+		}, func(r store.CreateAccountRequest) string { return r.ID })
 		for _, r := range list {
 			out.CreateAccountStatuses = append(out.CreateAccountStatuses, toStatus(r))
 		}
-		if len(list) > 0 {
-			out.NextToken = s.next(scope, len(list), limit, list[len(list)-1].ID)
-		}
-		return nil
+		out.NextToken = next
+		return err
 	})
 }
 
 func (s *Service) closeAccount(ctx context.Context, in *accountIn) (*empty, error) {
-	return nil, s.store.Write(ctx, func(tx store.Tx) error {
-		org, err := s.org(ctx, tx)
-		if err != nil {
-			return err
-		}
+	return nil, s.write(ctx, func(tx store.Tx, org *store.Organization) error {
 		if in.AccountId == org.ManagementAccountID {
 			return constraint("CANNOT_CLOSE_MANAGEMENT_ACCOUNT", "You can't close the management account with CloseAccount.")
 		}
-		_, err = tx.UpdateAccount(ctx, in.AccountId, func(a *store.Account) error {
+		_, err := tx.UpdateAccount(ctx, in.AccountId, func(a *store.Account) error {
 			if a.State == "CLOSED" || a.Status == "SUSPENDED" {
 				return apierr.New(400, "AccountAlreadyClosedException", "You attempted to close an account that is already closed.")
 			}
@@ -365,18 +320,14 @@ type moveAccountIn struct {
 }
 
 func (s *Service) moveAccount(ctx context.Context, in *moveAccountIn) (*empty, error) {
-	return nil, s.store.Write(ctx, func(tx store.Tx) error {
-		org, err := s.org(ctx, tx)
-		if err != nil {
-			return err
-		}
+	return nil, s.write(ctx, func(tx store.Tx, org *store.Organization) error {
 		if _, err := isParent(ctx, tx, org, in.SourceParentId); err != nil {
 			return notFoundAs(err, "SourceParentNotFoundException", "a source parent")
 		}
 		if _, err := isParent(ctx, tx, org, in.DestinationParentId); err != nil {
 			return notFoundAs(err, "DestinationParentNotFoundException", "a destination parent")
 		}
-		_, err = tx.UpdateAccount(ctx, in.AccountId, func(a *store.Account) error {
+		_, err := tx.UpdateAccount(ctx, in.AccountId, func(a *store.Account) error {
 			if a.ParentID != in.SourceParentId {
 				return notFound("SourceParentNotFoundException", "a source parent")
 			}
@@ -416,11 +367,7 @@ func (s *Service) createOrganizationalUnit(ctx context.Context, in *createOUIn) 
 		return nil, err
 	}
 	var out ouOut
-	return &out, s.store.Write(ctx, func(tx store.Tx) error {
-		org, err := s.org(ctx, tx)
-		if err != nil {
-			return err
-		}
+	return &out, s.write(ctx, func(tx store.Tx, org *store.Organization) error {
 		if _, err := isParent(ctx, tx, org, in.ParentId); err != nil {
 			return err
 		}
@@ -461,11 +408,7 @@ type ouIn struct{ OrganizationalUnitId string }
 
 func (s *Service) describeOrganizationalUnit(ctx context.Context, in *ouIn) (*ouOut, error) {
 	var out ouOut
-	return &out, s.store.Read(ctx, func(tx store.Tx) error {
-		org, err := s.org(ctx, tx)
-		if err != nil {
-			return err
-		}
+	return &out, s.read(ctx, func(tx store.Tx, org *store.Organization) error {
 		ou, err := tx.GetOrganizationalUnit(ctx, in.OrganizationalUnitId)
 		if errors.Is(err, store.ErrNotFound) {
 			return errOUNotFound
@@ -485,11 +428,7 @@ type updateOUIn struct {
 
 func (s *Service) updateOrganizationalUnit(ctx context.Context, in *updateOUIn) (*ouOut, error) {
 	var out ouOut
-	return &out, s.store.Write(ctx, func(tx store.Tx) error {
-		org, err := s.org(ctx, tx)
-		if err != nil {
-			return err
-		}
+	return &out, s.write(ctx, func(tx store.Tx, org *store.Organization) error {
 		ou, err := tx.UpdateOrganizationalUnit(ctx, in.OrganizationalUnitId, func(ou *store.OrganizationalUnit) error {
 			if in.Name != nil {
 				ou.Name = *in.Name
@@ -510,10 +449,7 @@ func (s *Service) updateOrganizationalUnit(ctx context.Context, in *updateOUIn) 
 }
 
 func (s *Service) deleteOrganizationalUnit(ctx context.Context, in *ouIn) (*empty, error) {
-	return nil, s.store.Write(ctx, func(tx store.Tx) error {
-		if _, err := s.org(ctx, tx); err != nil {
-			return err
-		}
+	return nil, s.write(ctx, func(tx store.Tx, _ *store.Organization) error {
 		if _, err := tx.GetOrganizationalUnit(ctx, in.OrganizationalUnitId); errors.Is(err, store.ErrNotFound) {
 			return errOUNotFound
 		} else if err != nil {
@@ -552,32 +488,20 @@ type listOUsOut struct {
 }
 
 func (s *Service) listOrganizationalUnitsForParent(ctx context.Context, in *listForParentIn) (*listOUsOut, error) {
-	scope := "ListOrganizationalUnitsForParent/" + in.ParentId
-	after, err := s.cursor(scope, in.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	limit := pageSize(in.MaxResults)
 	out := listOUsOut{OrganizationalUnits: []organizationalUnitOut{}}
-	return &out, s.store.Read(ctx, func(tx store.Tx) error {
-		org, err := s.org(ctx, tx)
-		if err != nil {
-			return err
-		}
+	return &out, s.read(ctx, func(tx store.Tx, org *store.Organization) error {
 		if _, err := isParent(ctx, tx, org, in.ParentId); err != nil {
 			return err
 		}
-		list, err := tx.ListOrganizationalUnits(ctx, in.ParentId, after, limit)
-		if err != nil {
-			return err
-		}
+		list, next, err := page(s, "ListOrganizationalUnitsForParent/"+in.ParentId, in.NextToken, in.MaxResults,
+			func(after string, limit int) ([]store.OrganizationalUnit, error) {
+				return tx.ListOrganizationalUnits(ctx, in.ParentId, after, limit)
+			}, func(ou store.OrganizationalUnit) string { return ou.ID })
 		for _, ou := range list {
 			out.OrganizationalUnits = append(out.OrganizationalUnits, toOU(org, ou))
 		}
-		if len(list) > 0 {
-			out.NextToken = s.next(scope, len(list), limit, list[len(list)-1].ID)
-		}
-		return nil
+		out.NextToken = next
+		return err
 	})
 }
 
@@ -595,47 +519,30 @@ type listChildrenOut struct {
 
 func (s *Service) listChildren(ctx context.Context, in *listChildrenIn) (*listChildrenOut, error) {
 	scope := "ListChildren/" + in.ParentId + "/" + in.ChildType
-	after, err := s.cursor(scope, in.NextToken)
-	if err != nil {
-		return nil, err
-	}
-	limit := pageSize(in.MaxResults)
 	out := listChildrenOut{Children: []idRef{}}
-	return &out, s.store.Read(ctx, func(tx store.Tx) error {
-		org, err := s.org(ctx, tx)
-		if err != nil {
-			return err
-		}
+	return &out, s.read(ctx, func(tx store.Tx, org *store.Organization) error {
 		if _, err := isParent(ctx, tx, org, in.ParentId); err != nil {
 			return err
 		}
-		var last string
-		var n int
-		if in.ChildType == "ACCOUNT" {
-			list, err := tx.ListAccounts(ctx, in.ParentId, after, limit)
-			if err != nil {
-				return err
+		list := func(after string, limit int) ([]idRef, error) {
+			var refs []idRef
+			if in.ChildType == "ACCOUNT" {
+				accts, err := tx.ListAccounts(ctx, in.ParentId, after, limit)
+				for _, a := range accts {
+					refs = append(refs, idRef{Id: a.ID, Type: "ACCOUNT"})
+				}
+				return refs, err
 			}
-			for _, a := range list {
-				out.Children = append(out.Children, idRef{Id: a.ID, Type: "ACCOUNT"})
-				last = a.ID
+			ous, err := tx.ListOrganizationalUnits(ctx, in.ParentId, after, limit)
+			for _, ou := range ous {
+				refs = append(refs, idRef{Id: ou.ID, Type: "ORGANIZATIONAL_UNIT"})
 			}
-			n = len(list)
-		} else {
-			list, err := tx.ListOrganizationalUnits(ctx, in.ParentId, after, limit)
-			if err != nil {
-				return err
-			}
-			for _, ou := range list {
-				out.Children = append(out.Children, idRef{Id: ou.ID, Type: "ORGANIZATIONAL_UNIT"})
-				last = ou.ID
-			}
-			n = len(list)
+			return refs, err
 		}
-		if n > 0 {
-			out.NextToken = s.next(scope, n, limit, last)
-		}
-		return nil
+		refs, next, err := page(s, scope, in.NextToken, in.MaxResults, list, func(r idRef) string { return r.Id })
+		out.Children = append(out.Children, refs...)
+		out.NextToken = next
+		return err
 	})
 }
 
@@ -651,15 +558,11 @@ type listParentsOut struct {
 }
 
 func (s *Service) listParents(ctx context.Context, in *listParentsIn) (*listParentsOut, error) {
-	if _, err := s.cursor("ListParents/"+in.ChildId, in.NextToken); err != nil {
+	if err := s.checkToken("ListParents/"+in.ChildId, in.NextToken); err != nil {
 		return nil, err
 	}
 	var out listParentsOut
-	return &out, s.store.Read(ctx, func(tx store.Tx) error {
-		org, err := s.org(ctx, tx)
-		if err != nil {
-			return err
-		}
+	return &out, s.read(ctx, func(tx store.Tx, org *store.Organization) error {
 		var parent string
 		if strings.HasPrefix(in.ChildId, "ou-") {
 			ou, err := tx.GetOrganizationalUnit(ctx, in.ChildId)
@@ -742,11 +645,7 @@ func (s *Service) tagResource(ctx context.Context, in *tagResourceIn) (*empty, e
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
-	return nil, s.store.Write(ctx, func(tx store.Tx) error {
-		org, err := s.org(ctx, tx)
-		if err != nil {
-			return err
-		}
+	return nil, s.write(ctx, func(tx store.Tx, org *store.Organization) error {
 		if err := taggable(ctx, tx, org, in.ResourceId); err != nil {
 			return err
 		}
@@ -768,11 +667,7 @@ type untagResourceIn struct {
 }
 
 func (s *Service) untagResource(ctx context.Context, in *untagResourceIn) (*empty, error) {
-	return nil, s.store.Write(ctx, func(tx store.Tx) error {
-		org, err := s.org(ctx, tx)
-		if err != nil {
-			return err
-		}
+	return nil, s.write(ctx, func(tx store.Tx, org *store.Organization) error {
 		if err := taggable(ctx, tx, org, in.ResourceId); err != nil {
 			return err
 		}
@@ -791,15 +686,11 @@ type listTagsOut struct {
 }
 
 func (s *Service) listTagsForResource(ctx context.Context, in *listTagsIn) (*listTagsOut, error) {
-	if _, err := s.cursor("ListTagsForResource/"+in.ResourceId, in.NextToken); err != nil {
+	if err := s.checkToken("ListTagsForResource/"+in.ResourceId, in.NextToken); err != nil {
 		return nil, err
 	}
 	out := listTagsOut{Tags: []tag{}}
-	return &out, s.store.Read(ctx, func(tx store.Tx) error {
-		org, err := s.org(ctx, tx)
-		if err != nil {
-			return err
-		}
+	return &out, s.read(ctx, func(tx store.Tx, org *store.Organization) error {
 		if err := taggable(ctx, tx, org, in.ResourceId); err != nil {
 			return err
 		}
