@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/atrium-sso/atrium/internal/config"
@@ -56,6 +57,11 @@ func serve(args []string, stderr io.Writer) int {
 		h = slog.NewJSONHandler(stderr, nil)
 	}
 	log := slog.New(h)
+	if os.Getenv("GOGC") == "" {
+		// The live heap is a few MiB: collecting at 5x it instead of 2x costs
+		// little memory and measurably less CPU per request under load.
+		debug.SetGCPercent(400)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	srv, err := server.Open(ctx, cfg, os.Getenv, log)
