@@ -48,6 +48,8 @@ type PoolStat struct {
 
 // Tx is everything that can be done inside one transaction.
 type Tx interface {
+	DirectoryTx // users, groups, memberships: directory.go
+
 	// Meta is a small key/value table for one-off facts (bootstrap marker, keys).
 	GetMeta(ctx context.Context, key string) (string, error)
 	// PutMetaIfAbsent sets key only if it is unset; reports whether it did.

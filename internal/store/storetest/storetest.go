@@ -13,12 +13,14 @@ import (
 	"github.com/atrium-sso/atrium/internal/store"
 )
 
+type namedTest struct {
+	name string
+	fn   func(t *testing.T, s store.Store)
+}
+
 // Run runs the suite; open returns a new, empty, migrated store per call.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s store.Store)
-	}{
+	tests := []namedTest{
 		{"Meta", testMeta},
 		{"Organization", testOrganization},
 		{"Accounts", testAccounts},
@@ -36,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MetaFirstWriterWinsUnderRace", testMetaRace},
 		{"ConcurrentClaimsRunEachJobOnce", testConcurrentClaims},
 	}
+	tests = append(tests, directoryTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, open(t))
