@@ -193,27 +193,13 @@ func toStatus(r store.CreateAccountRequest) createAccountStatusOut {
 
 const defaultPage = 20
 
-// page lists one page after the token's cursor (list gets the cursor and
-// the page size) and makes the token of the next page: nil after the last.
+// page is awsproto.Page with Organizations' page size and bad-token error.
 func page[T any](s *Service, scope string, token *string, max *int, list func(after string, limit int) ([]T, error), id func(T) string) ([]T, *string, error) {
-	after := ""
-	if token != nil && *token != "" {
-		c, ok := s.pager.Cursor(scope, *token)
-		if !ok {
-			return nil, nil, errBadToken
-		}
-		after = c
-	}
 	limit := defaultPage
 	if max != nil {
 		limit = *max
 	}
-	items, err := list(after, limit)
-	if err != nil || len(items) < limit {
-		return items, nil, err
-	}
-	next := s.pager.Token(scope, id(items[len(items)-1]))
-	return items, &next, nil
+	return awsproto.Page(s.pager, scope, token, limit, errBadToken, list, id)
 }
 
 // checkToken refuses a token not made for scope, for lists that fit one page.

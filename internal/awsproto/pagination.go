@@ -51,3 +51,24 @@ func (p *Pager) Cursor(scope, token string) (cursor string, ok bool) {
 	}
 	return string(plain), true
 }
+
+// Page lists one page after the token's cursor (list gets the cursor and
+// the page size) and makes the token of the next page: nil after the last.
+// A token not made for scope is answered with invalid, the service's own error.
+func Page[T any](p *Pager, scope string, token *string, limit int, invalid error,
+	list func(after string, limit int) ([]T, error), id func(T) string) ([]T, *string, error) {
+	after := ""
+	if token != nil && *token != "" {
+		c, ok := p.Cursor(scope, *token)
+		if !ok {
+			return nil, nil, invalid
+		}
+		after = c
+	}
+	items, err := list(after, limit)
+	if err != nil || len(items) < limit {
+		return items, nil, err
+	}
+	next := p.Token(scope, id(items[len(items)-1]))
+	return items, &next, nil
+}

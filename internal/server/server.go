@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/atrium-sso/atrium/internal/access"
 	"github.com/atrium-sso/atrium/internal/accounts"
 	"github.com/atrium-sso/atrium/internal/audit"
 	"github.com/atrium-sso/atrium/internal/awsproto"
@@ -93,7 +94,7 @@ func build(ctx context.Context, cfg *config.Config, db store.Store, log *slog.Lo
 	})
 	edge := &awsproto.Edge{Auth: creds.NewAuthenticator(db, org.ManagementAccountID), Audit: audited, Log: log, Observe: m.observe, Next: mux,
 		Regions: map[string]bool{cfg.Region: true, "us-east-1": true}}
-	edge.Register(organizations.API(), creds.STS())
+	edge.Register(organizations.API(), creds.STS(), access.New(audited, pager).API())
 	s.handler = edge
 	return s, nil
 }
