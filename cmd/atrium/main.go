@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/atrium-sso/atrium/internal/cli"
 	"github.com/atrium-sso/atrium/internal/config"
 	"github.com/atrium-sso/atrium/internal/server"
 )
@@ -20,7 +21,8 @@ const usage = `atrium: a self-hosted AWS IAM Identity Center.
 Usage:
   atrium serve [flags]   run the server (atrium serve -h lists the flags)
   atrium version         print the version
-`
+
+` + cli.Usage
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -34,6 +36,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stderr)
+	case "user", "group":
+		return cli.Run(context.Background(), args[0], args[1:], cli.Env{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv})
 	case "version", "--version":
 		fmt.Fprintln(stdout, "atrium", server.Version)
 		return 0

@@ -333,3 +333,7 @@ func lowerFirst(s string) string {
 	r, n := utf8.DecodeRuneInString(s)
 	return string(unicode.ToLower(r)) + s[n:]
 }
+
+// Parse reads a model in the data files' format that lives outside this
+// package: Atrium's own admin API is modelled, and validated, the same way.
+func Parse(name string, raw []byte) (*Service, error) { return parseData(name, raw) }
