@@ -75,3 +75,24 @@ func UUID() string {
 	h := hex.EncodeToString(b)
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
+
+// DirectoryResourceID is the id of a user, group or group membership in the
+// identity store identityStoreID: the store's 10 hex digits, a dash and a
+// random UUID (9067549d82-1f7a4b6e-…), as AWS makes them. A store id not of
+// the d-<10 hex> form gives a bare UUID, which AWS's pattern also allows.
+func DirectoryResourceID(identityStoreID string) string {
+	prefix, ok := strings.CutPrefix(identityStoreID, "d-")
+	if !ok || len(prefix) != 10 || strings.Trim(prefix, "0123456789abcdef") != "" {
+		return UUID()
+	}
+	return prefix + "-" + UUID()
+}
+
+// UserID is a new identity store user id.
+func UserID(identityStoreID string) string { return DirectoryResourceID(identityStoreID) }
+
+// GroupID is a new identity store group id.
+func GroupID(identityStoreID string) string { return DirectoryResourceID(identityStoreID) }
+
+// GroupMembershipID is a new identity store group membership id.
+func GroupMembershipID(identityStoreID string) string { return DirectoryResourceID(identityStoreID) }

@@ -18,10 +18,12 @@ import (
 
 	"github.com/atrium-sso/atrium/internal/access"
 	"github.com/atrium-sso/atrium/internal/accounts"
+	"github.com/atrium-sso/atrium/internal/adminapi"
 	"github.com/atrium-sso/atrium/internal/audit"
 	"github.com/atrium-sso/atrium/internal/awsproto"
 	"github.com/atrium-sso/atrium/internal/config"
 	"github.com/atrium-sso/atrium/internal/creds"
+	"github.com/atrium-sso/atrium/internal/directory"
 	"github.com/atrium-sso/atrium/internal/jobs"
 	"github.com/atrium-sso/atrium/internal/store"
 	"github.com/atrium-sso/atrium/internal/store/postgres"
@@ -94,7 +96,8 @@ func build(ctx context.Context, cfg *config.Config, db store.Store, log *slog.Lo
 	})
 	edge := &awsproto.Edge{Auth: creds.NewAuthenticator(db, org.ManagementAccountID), Audit: audited, Log: log, Observe: m.observe, Next: mux,
 		Regions: map[string]bool{cfg.Region: true, "us-east-1": true}}
-	edge.Register(organizations.API(), creds.STS(), access.New(audited, pager).API())
+	users := directory.New(audited, pager)
+	edge.Register(organizations.API(), creds.STS(), access.New(audited, pager).API(), users.API(), adminapi.API(users))
 	s.handler = edge
 	return s, nil
 }
