@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/atrium-sso/atrium/internal/apierr"
@@ -23,6 +24,9 @@ type Service struct {
 	store store.Store
 	pager *awsproto.Pager
 	model *model.Service
+	// Identity stores seen to exist. Instances are never deleted, so a store
+	// once found stays valid; only unknown ids go back to the database.
+	known sync.Map
 }
 
 // New builds the service over s (the audited store: mutations are audited
@@ -146,7 +150,10 @@ func notFoundAs(err error, nf *apierr.Error) error {
 // --- the identity store every call names
 
 // checkStore refuses an identity store no instance has.
-func checkStore(ctx context.Context, tx store.Tx, identityStoreID string) error {
+func (s *Service) checkStore(ctx context.Context, tx store.Tx, identityStoreID string) error {
+	if _, ok := s.known.Load(identityStoreID); ok {
+		return nil
+	}
 	instances, err := tx.ListInstances(ctx)
 	if err != nil {
 		return err
@@ -154,12 +161,13 @@ func checkStore(ctx context.Context, tx store.Tx, identityStoreID string) error 
 	if !slices.ContainsFunc(instances, func(in store.Instance) bool { return in.IdentityStoreID == identityStoreID }) {
 		return notFound("IDENTITY_STORE", identityStoreID, fmt.Sprintf("IDENTITY_STORE not found: %s", identityStoreID))
 	}
+	s.known.Store(identityStoreID, true)
 	return nil
 }
 
 func (s *Service) read(ctx context.Context, identityStoreID string, fn func(store.Tx) error) error {
 	return s.store.Read(ctx, func(tx store.Tx) error {
-		if err := checkStore(ctx, tx, identityStoreID); err != nil {
+		if err := s.checkStore(ctx, tx, identityStoreID); err != nil {
 			return err
 		}
 		return fn(tx)
@@ -168,7 +176,7 @@ func (s *Service) read(ctx context.Context, identityStoreID string, fn func(stor
 
 func (s *Service) write(ctx context.Context, identityStoreID string, fn func(store.Tx) error) error {
 	return s.store.Write(ctx, func(tx store.Tx) error {
-		if err := checkStore(ctx, tx, identityStoreID); err != nil {
+		if err := s.checkStore(ctx, tx, identityStoreID); err != nil {
 			return err
 		}
 		return fn(tx)
