@@ -208,8 +208,21 @@ func (e *Edge) fail(w http.ResponseWriter, r *http.Request, c *call, err error) 
 	if _, isAPI := apierr.As(err); !isAPI && !errors.As(err, new(*sigv4.Error)) && e.Log != nil {
 		e.Log.ErrorContext(r.Context(), "api call failed", "request_id", RequestID(r.Context()), "operation", c.op, "error", err)
 	}
-	ae := WriteError(w, c.proto, xmlns, RequestID(r.Context()), queryValidation(c.proto, err))
+	ae := WriteError(w, c.proto, xmlns, RequestID(r.Context()), withRequestID(r.Context(), c.service, queryValidation(c.proto, err)))
 	c.status, c.errCode = ae.Status, ae.Code
+}
+
+// withRequestID fills the RequestId member of exceptions whose model has
+// one (identitystore's do), whoever raised them: the edge or a handler.
+func withRequestID(ctx context.Context, s *Service, err error) error {
+	e, ok := apierr.As(err)
+	if !ok || s == nil || e.Fields["RequestId"] != nil {
+		return err
+	}
+	if shape := s.Model.Shapes[e.Code]; shape != nil && shape.Members["RequestId"] != nil {
+		return e.With("RequestId", RequestID(ctx))
+	}
+	return err
 }
 
 func readBody(r *http.Request) ([]byte, error) {

@@ -60,21 +60,7 @@ func (s *Service) API() *awsproto.Service {
 		"ListGroupMembershipsForMember": awsproto.Op(s.listGroupMembershipsForMember),
 		"IsMemberInGroups":              awsproto.Op(s.isMemberInGroups),
 	}
-	for name, h := range ops {
-		ops[name] = withRequestID(h)
-	}
 	return &awsproto.Service{Model: s.model, EventSource: "identitystore.amazonaws.com", Ops: ops}
-}
-
-// withRequestID adds the RequestId member every identitystore exception carries.
-func withRequestID(h awsproto.Handler) awsproto.Handler {
-	return func(ctx context.Context, in *awsproto.Input) (any, error) {
-		out, err := h(ctx, in)
-		if e, ok := apierr.As(err); ok && !e.Receiver && e.Fields["RequestId"] == nil {
-			err = e.With("RequestId", awsproto.RequestID(ctx))
-		}
-		return out, err
-	}
 }
 
 // --- what the admin API and CLI need

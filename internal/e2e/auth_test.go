@@ -134,6 +134,11 @@ func TestSignatureAttacksGetAWSErrors(t *testing.T) {
 // signedPost sends a body to the node signed by the SDK signer, bypassing the SDK's serializers.
 func signedPost(t *testing.T, n *node, target, body string) (int, map[string]any, http.Header) {
 	t.Helper()
+	return signedPostFor(t, n, "organizations", target, body)
+}
+
+func signedPostFor(t *testing.T, n *node, service, target, body string) (int, map[string]any, http.Header) {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, n.URL+"/", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	if target != "" {
@@ -141,7 +146,7 @@ func signedPost(t *testing.T, n *node, target, body string) (int, map[string]any
 	}
 	sum := sha256.Sum256([]byte(body))
 	creds := aws.Credentials{AccessKeyID: n.KeyID, SecretAccessKey: n.Secret}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "organizations", "us-east-1", time.Now()); err != nil {
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), service, "us-east-1", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -218,5 +223,24 @@ func TestSignatureScopedElsewhereIsRefused(t *testing.T) {
 		if _, err := organizations.NewFromConfig(cfg).DescribeOrganization(ctxT(t), &organizations.DescribeOrganizationInput{}); err != nil {
 			t.Fatalf("region %s: %v", region, err)
 		}
+	}
+}
+
+// Exceptions whose model has a RequestId member carry it, whether the edge
+// (model validation) or the service raised them.
+func TestModelledRequestIdOnEveryException(t *testing.T) {
+	n := startNode(t, nodeOptions{})
+	status, body, h := signedPostFor(t, n, "identitystore", "AWSIdentityStore.ListUsers", `{"IdentityStoreId":"d-0123456789","MaxResults":200}`)
+	if status != 400 || body["__type"] != "ValidationException" || body["RequestId"] != h.Get("x-amzn-RequestId") {
+		t.Fatalf("edge-raised ValidationException: %d %v (request id %s)", status, body, h.Get("x-amzn-RequestId"))
+	}
+	status, body, h = signedPostFor(t, n, "identitystore", "AWSIdentityStore.ListUsers", `{"IdentityStoreId":"d-0123456789"}`)
+	if status != 400 || body["__type"] != "ResourceNotFoundException" || body["RequestId"] != h.Get("x-amzn-RequestId") || body["ResourceType"] != "IDENTITY_STORE" {
+		t.Fatalf("service-raised ResourceNotFoundException: %d %v", status, body)
+	}
+	// Organizations' exceptions have no such member, and get none.
+	_, body, _ = signedPost(t, n, "AWSOrganizationsV20161128.DescribeAccount", `{}`)
+	if _, has := body["RequestId"]; has {
+		t.Fatalf("RequestId added where the model has none: %v", body)
 	}
 }
