@@ -5,36 +5,10 @@
 # non-zero with a clear message on the first failure.
 set -euo pipefail
 
-: "${AWS_ENDPOINT_URL:?AWS_ENDPOINT_URL must name the Atrium node}"
-: "${AWS_ACCESS_KEY_ID:?AWS_ACCESS_KEY_ID is required}"
-: "${AWS_SECRET_ACCESS_KEY:?AWS_SECRET_ACCESS_KEY is required}"
-export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
-# One attempt per call: a retry would hide a server that answers 5xx.
-export AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=1
-export AWS_PAGER=""
-
-steps=0
-fail() {
-	echo "FAIL after $steps steps: $*" >&2
-	exit 1
-}
-ok() {
-	steps=$((steps + 1))
-	printf 'ok %2d %s\n' "$steps" "$*"
-}
-# run CMD...: runs an aws command; on failure shows its output and stops.
-run() {
-	local out
-	if ! out=$("$@" 2>&1); then
-		fail "'$*' exited non-zero: $out"
-	fi
-	printf '%s' "$out"
-}
+source "$(dirname "$0")/story.sh"
 
 # Users, groups and memberships: the store's hex, a dash, a UUID.
 id_re='^[0-9a-f]{10}-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
-
-echo "$(aws --version 2>&1), endpoint $AWS_ENDPOINT_URL"
 
 out=$(run aws sso-admin list-instances --query 'Instances[].[IdentityStoreId,InstanceArn]' --output text)
 [[ $(wc -l <<<"$out") -eq 1 ]] || fail "list-instances: want one instance, got:"$'\n'"$out"

@@ -7,80 +7,37 @@ AWS_DEFAULT_REGION from the environment; prints one line per step and exits
 non-zero with a clear message on the first failed assertion.
 """
 
-import os
 import re
 import sys
 import uuid
 
-import boto3
-import botocore
-from botocore.config import Config
-from botocore.exceptions import ClientError
-
-ENDPOINT = os.environ["AWS_ENDPOINT_URL"]
-KEY_ID = os.environ["AWS_ACCESS_KEY_ID"]
-SECRET = os.environ["AWS_SECRET_ACCESS_KEY"]
-REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
-
-# One attempt per call: a retry would hide a server that answers 5xx.
-CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 1})
-# For the calls botocore would refuse itself: the server must be what answers.
-NO_VALIDATION = CONFIG.merge(Config(parameter_validation=False))
+sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
+import story as shared  # noqa: E402
+from story import NO_VALIDATION, check, client, main, paginate, step  # noqa: E402
 
 # AWS's shapes of the ids: the store's d-<10 hex>; users, groups and
 # memberships <the store's hex>-<a UUID>.
 STORE_ID = re.compile(r"d-[0-9a-f]{10}")
 DIRECTORY_ID = re.compile(r"[0-9a-f]{10}-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
-steps = 0
-
-
-class StoryFailure(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise StoryFailure(msg)
-
-
-def step(msg):
-    global steps
-    steps += 1
-    print(f"ok {steps:2d} {msg}", flush=True)
-
-
-def client(service, config=CONFIG):
-    # A session of its own: no profile, no shared file, only these keys.
-    session = boto3.session.Session(aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET, region_name=REGION)
-    return session.client(service, endpoint_url=ENDPOINT, config=config)
-
 
 def expect_error(fn, code, status=400, what=""):
-    """Calls fn, which must raise ClientError with code and HTTP status.
+    """Calls fn, which must raise ClientError with code and HTTP status (the
+    shared story.expect_error), with a message and the request id.
 
     botocore puts the exception shape's own members (Reason, ResourceType,
     ResourceId, RequestId) at the top level of e.response, beside Error and
     ResponseMetadata; Error holds only Code and Message.
     """
-    try:
-        out = fn()
-    except ClientError as e:
-        got = e.response.get("Error", {}).get("Code")
-        got_status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        check(got == code, f"{what}: want error {code}, got {got} (HTTP {got_status}): {e}")
-        check(got_status == status, f"{what}: want HTTP {status} for {code}, got {got_status}")
-        check(e.response["Error"].get("Message"), f"{what}: {code} without a message: {e.response}")
-        header_id = e.response["ResponseMetadata"].get("RequestId")
-        check(header_id, f"{what}: no x-amzn-RequestId header: {e.response['ResponseMetadata']}")
-        # The exception shapes have a RequestId member too; when the body
-        # carries it, it is the header's.
-        body_id = e.response.get("RequestId")
-        check(body_id in (None, header_id), f"{what}: the exception's RequestId {body_id!r} is not the header's {header_id!r}")
-        return e
-    out = dict(out or {})
-    out.pop("ResponseMetadata", None)
-    raise StoryFailure(f"{what}: want error {code}, the call succeeded: {out}")
+    e = shared.expect_error(fn, code, status, what)
+    check(e.response["Error"].get("Message"), f"{what}: {code} without a message: {e.response}")
+    header_id = e.response["ResponseMetadata"].get("RequestId")
+    check(header_id, f"{what}: no x-amzn-RequestId header: {e.response['ResponseMetadata']}")
+    # The exception shapes have a RequestId member too; when the body
+    # carries it, it is the header's.
+    body_id = e.response.get("RequestId")
+    check(body_id in (None, header_id), f"{what}: the exception's RequestId {body_id!r} is not the header's {header_id!r}")
+    return e
 
 
 def expect_not_found(fn, resource_type, resource_id, what):
@@ -98,14 +55,6 @@ def strip(d):
     d = dict(d)
     d.pop("ResponseMetadata", None)
     return d
-
-
-def paginate(c, op, key, **kw):
-    items, pages = [], 0
-    for page in c.get_paginator(op).paginate(**kw):
-        pages += 1
-        items.extend(page[key])
-    return items, pages
 
 
 def story():
@@ -287,20 +236,5 @@ def story():
     step(f"delete_user {alice}: gone, and its membership with it (the group lists none)")
 
 
-def main():
-    print(f"boto3 {boto3.__version__}, botocore {botocore.__version__}, endpoint {ENDPOINT}", flush=True)
-    try:
-        story()
-    except StoryFailure as e:
-        print(f"FAIL after {steps} steps: {e}", file=sys.stderr, flush=True)
-        return 1
-    except ClientError as e:
-        print(f"FAIL after {steps} steps: unexpected AWS error {e.response.get('Error')} "
-              f"(HTTP {e.response.get('ResponseMetadata', {}).get('HTTPStatusCode')}): {e}", file=sys.stderr, flush=True)
-        return 1
-    print(f"PASS boto3 identitystore story: {steps} steps", flush=True)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(story, "boto3 identitystore story"))
