@@ -31,8 +31,21 @@ func runLoad(ctx context.Context, o *options, tgt *target, creds aws.Credentials
 		}
 		accountID, _ = managementAccount(b) // checked by do
 	}
+	var dir *directory
+	if op.next != nil {
+		var err error
+		if dir, err = loadDirectory(ctx, o, tgt, creds, op.needs); err != nil {
+			return nil, err
+		}
+	}
+	mkCaller := func(worker int) *caller {
+		if dir != nil {
+			return newDirCaller(tgt, op, creds, dir, worker)
+		}
+		return newCaller(tgt, op, creds, accountID)
+	}
 	// One call first: a wrong key or account fails here, clearly, not 64 × N times.
-	if _, cerr := newCaller(tgt, op, creds, accountID).do(ctx); cerr != nil {
+	if _, cerr := mkCaller(-1).do(ctx); cerr != nil {
 		return nil, fmt.Errorf("first %s call failed: %v", o.op, cerr)
 	}
 	var server0 serverSample
@@ -53,7 +66,7 @@ func runLoad(ctx context.Context, o *options, tgt *target, creds aws.Credentials
 	for i := range stats {
 		ws := &workerStats{latencies: make([]time.Duration, 0, perWorker)}
 		stats[i] = ws
-		c := newCaller(tgt, op, creds, accountID)
+		c := mkCaller(i)
 		wg.Go(func() { work(ctx, c, measureFrom, end, ws) })
 	}
 
@@ -81,6 +94,9 @@ func runLoad(ctx context.Context, o *options, tgt *target, creds aws.Credentials
 		DurationSeconds: o.duration.Seconds(), WarmupSeconds: o.warmup.Seconds(),
 		ElapsedSeconds: done.Sub(measureFrom).Seconds(), Connections: tgt.dials.Load(),
 		ClientGOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), Interrupted: ctx.Err() != nil,
+	}
+	if dir != nil {
+		res.Directory = dir.String()
 	}
 	if res.ElapsedSeconds <= 0 { // interrupted during the warm-up
 		res.ElapsedSeconds = done.Sub(begin).Seconds()
@@ -116,16 +132,9 @@ func runLoad(ctx context.Context, o *options, tgt *target, creds aws.Credentials
 		if err != nil {
 			return nil, fmt.Errorf("--measure-server %d after the run: %w", o.serverPID, err)
 		}
-		cpu := s2.cpu - server1.cpu
-		res.Server = &serverStats{
-			PID: o.serverPID, RSSBeforeMiB: float64(server0.rss) / mib, RSSAfterMiB: float64(s2.rss) / mib, PeakRSSMiB: float64(s2.peak) / mib,
-			CPUSeconds: cpu.Seconds(), CPUCores: cpu.Seconds() / res.ElapsedSeconds,
-		}
+		res.Server = newServerStats(o.serverPID, server0, server1, s2, res.ElapsedSeconds, res.Requests)
 		if res.Machine != nil {
 			res.Machine.OtherCores = max(0, res.Machine.OtherCores-res.Server.CPUCores)
-		}
-		if res.Requests > 0 {
-			res.Server.CPUPerRequestMicros = cpu.Seconds() * 1e6 / float64(res.Requests)
 		}
 	}
 	return res, nil
@@ -170,4 +179,43 @@ func backOff(ctx context.Context, cerr *callError) {
 	case <-time.After(10 * time.Millisecond):
 	case <-ctx.Done():
 	}
+}
+
+// loadDirectory finds what an identitystore op picks from: the --ids file,
+// or, without one, the identity store (--identity-store-id or sso-admin
+// ListInstances) and, when the op reads users, up to discoverUsers of them.
+func loadDirectory(ctx context.Context, o *options, tgt *target, creds aws.Credentials, needs dirNeed) (*directory, error) {
+	var d *directory
+	switch {
+	case o.ids != "":
+		var err error
+		if d, err = readIDs(o.ids); err != nil {
+			return nil, err
+		}
+		if o.storeID != "" && o.storeID != d.storeID {
+			return nil, fmt.Errorf("--identity-store-id %s, but --ids %s is of %s", o.storeID, o.ids, d.storeID)
+		}
+	default:
+		storeID := o.storeID
+		if storeID == "" {
+			var err error
+			if storeID, err = listInstances(ctx, tgt, creds); err != nil {
+				return nil, err
+			}
+		}
+		if needs == needStore {
+			return &directory{storeID: storeID}, nil
+		}
+		var err error
+		if d, err = discover(ctx, tgt, creds, storeID, needs == needMembers); err != nil {
+			return nil, fmt.Errorf("finding users (no --ids): %w", err)
+		}
+	}
+	switch {
+	case needs >= needUsers && len(d.users) == 0:
+		return nil, fmt.Errorf("%s: no users to pick from (fill it with atrium-load seed)", d)
+	case needs >= needMembers && len(d.memberOf) == 0:
+		return nil, fmt.Errorf("%s: no user in a group to pick (fill it with atrium-load seed --memberships)", d)
+	}
+	return d, nil
 }

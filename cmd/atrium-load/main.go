@@ -7,6 +7,17 @@
 //
 //	go run ./cmd/atrium-load --credentials DIR/bootstrap-credentials --endpoint http://127.0.0.1:8080
 //	go run ./cmd/atrium-load --measure-start /tmp/atrium --data DIR --endpoint http://127.0.0.1:18080
+//
+// The identitystore ops (describe-user, get-user-id, is-member-in-groups,
+// list-group-memberships-for-member, create-user) pick random existing users
+// and groups from an ids file that the seed subcommand writes while it fills
+// the directory through the API:
+//
+//	go run ./cmd/atrium-load seed --credentials DIR/bootstrap-credentials --users 100000 --groups 10000 --memberships 500000 --ids /tmp/ids.jsonl
+//	go run ./cmd/atrium-load --credentials DIR/bootstrap-credentials --op describe-user --ids /tmp/ids.jsonl
+//
+// With --identity-store-id (which skips sso-admin ListInstances) and
+// --access-key/--secret-key the same ops run against an emulator such as moto.
 package main
 
 import (
@@ -20,8 +31,12 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 // Bounds on what one invocation may do.
@@ -35,8 +50,7 @@ const (
 // options is the parsed command line.
 type options struct {
 	endpoint    string
-	credentials string
-	profile     string
+	cred        credFlags
 	concurrency int
 	duration    time.Duration
 	warmup      time.Duration
@@ -45,6 +59,8 @@ type options struct {
 	json        bool
 	timeout     time.Duration
 	serverPID   int
+	ids         string // identitystore ops: users and groups to pick from
+	storeID     string // identitystore ops: the identity store, instead of ListInstances
 
 	measureStart string // server binary: measure start-to-healthy instead of load
 	data         string // its data folder
@@ -53,17 +69,60 @@ type options struct {
 
 var accountIDPattern = regexp.MustCompile(`^\d{12}$`)
 
+// opNames lists the --op values.
+func opNames() string {
+	names := make([]string, 0, len(operations))
+	for n := range operations {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
+}
+
+// credFlags are the flags that say which key signs the requests.
+type credFlags struct {
+	file, profile        string
+	accessKey, secretKey string
+}
+
+func (c *credFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.file, "credentials", "", "AWS shared-credentials file (default: env AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)")
+	fs.StringVar(&c.profile, "profile", "atrium-admin", "profile in --credentials")
+	fs.StringVar(&c.accessKey, "access-key", "", "access key id, with --secret-key: for emulators such as moto that take any key (a command line is visible to other local users: keep real keys in --credentials)")
+	fs.StringVar(&c.secretKey, "secret-key", "", "secret access key, with --access-key")
+}
+
+func (c *credFlags) validate() error {
+	switch {
+	case c.profile == "":
+		return fmt.Errorf("--profile must not be empty")
+	case (c.accessKey == "") != (c.secretKey == ""):
+		return errors.New("--access-key and --secret-key go together")
+	case c.accessKey != "" && c.file != "":
+		return errors.New("--access-key/--secret-key or --credentials, not both")
+	}
+	return nil
+}
+
+func (c *credFlags) load(ctx context.Context, getenv func(string) string) (aws.Credentials, error) {
+	if c.accessKey != "" {
+		return aws.Credentials{AccessKeyID: c.accessKey, SecretAccessKey: c.secretKey}, nil
+	}
+	return loadCredentials(ctx, c.file, c.profile, getenv)
+}
+
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("atrium-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.endpoint, "endpoint", "http://127.0.0.1:8080", "Atrium base URL (must resolve to a loopback address)")
-	fs.StringVar(&o.credentials, "credentials", "", "AWS shared-credentials file (default: env AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)")
-	fs.StringVar(&o.profile, "profile", "atrium-admin", "profile in --credentials")
+	o.cred.register(fs)
 	fs.IntVar(&o.concurrency, "concurrency", 64, fmt.Sprintf("concurrent clients, each on its own keep-alive connection (1..%d)", maxConcurrency))
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, fmt.Sprintf("measured duration (at most %s)", maxDuration))
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, fmt.Sprintf("warm-up before measuring, not counted (at most %s)", maxWarmup))
-	fs.StringVar(&o.op, "op", "describe-account", "operation: describe-account, list-accounts or get-caller-identity")
+	fs.StringVar(&o.op, "op", "describe-account", "operation: "+opNames())
+	fs.StringVar(&o.ids, "ids", "", "identitystore ops: users and groups to pick from, as written by atrium-load seed --ids (default: up to 1000 users found with ListUsers)")
+	fs.StringVar(&o.storeID, "identity-store-id", "", "identitystore ops: the identity store (default: from the --ids file, else sso-admin ListInstances)")
 	fs.StringVar(&o.accountID, "account-id", "", "account for describe-account (default: the management account, from DescribeOrganization)")
 	fs.BoolVar(&o.json, "json", false, "print the result as JSON")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "per-request timeout")
@@ -71,6 +130,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.measureStart, "measure-start", "", "server binary: measure exec-to-healthy on the existing database in --data instead of running load")
 	fs.StringVar(&o.data, "data", "", "data folder for --measure-start (bootstrapped first if it holds no database)")
 	fs.IntVar(&o.startRuns, "start-runs", 5, "starts measured by --measure-start")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: atrium-load [flags]          signed load of one operation")
+		fmt.Fprintln(stderr, "       atrium-load seed [flags]     fill the identity store (atrium-load seed -h)")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -94,11 +158,19 @@ func (o *options) validate() error {
 		return fmt.Errorf("--account-id must be 12 digits")
 	case o.serverPID < 0:
 		return fmt.Errorf("--measure-server must be a process id")
-	case o.profile == "":
-		return fmt.Errorf("--profile must not be empty")
 	}
-	if _, ok := operations[o.op]; !ok {
-		return fmt.Errorf("--op %q: want describe-account, list-accounts or get-caller-identity", o.op)
+	if err := o.cred.validate(); err != nil {
+		return err
+	}
+	op, ok := operations[o.op]
+	if !ok {
+		return fmt.Errorf("--op %q: want one of %s", o.op, opNames())
+	}
+	if op.next == nil && (o.ids != "" || o.storeID != "") {
+		return fmt.Errorf("--ids and --identity-store-id only apply to the identitystore ops")
+	}
+	if o.storeID != "" && !identityStoreIDPattern.MatchString(o.storeID) {
+		return fmt.Errorf("--identity-store-id %q is not an identity store id (d-0123456789 or a UUID)", o.storeID)
 	}
 	if o.accountID != "" && o.op != "describe-account" {
 		return fmt.Errorf("--account-id only applies to --op describe-account")
@@ -123,6 +195,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) > 0 && args[0] == "seed" {
+		return runSeed(ctx, args[1:], stdout, stderr, getenv)
+	}
 	o, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -150,7 +225,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return 0
 	}
 
-	creds, err := loadCredentials(ctx, o.credentials, o.profile, getenv)
+	creds, err := o.cred.load(ctx, getenv)
 	if err != nil {
 		fmt.Fprintln(stderr, "atrium-load:", err)
 		return 2

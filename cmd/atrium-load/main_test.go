@@ -157,7 +157,7 @@ func TestFlagValidation(t *testing.T) {
 		t.Fatal(err)
 	}
 	if o.endpoint != "http://127.0.0.1:8080" || o.concurrency != 64 || o.duration != 10*time.Second || o.warmup != 2*time.Second ||
-		o.op != "describe-account" || o.profile != "atrium-admin" {
+		o.op != "describe-account" || o.cred.profile != "atrium-admin" {
 		t.Errorf("defaults: %+v", o)
 	}
 }

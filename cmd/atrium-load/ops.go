@@ -59,6 +59,14 @@ type operation struct {
 	check func(body []byte, accountID string) error
 	// needsAccount: the management account is looked up first when --account-id is not given.
 	needsAccount bool
+
+	// The identitystore ops make a new request for every call (a random
+	// existing user, a new user name) with next, and check the answer
+	// against what that request expects with checkWant; body and check are
+	// then unused.
+	next      func(g *gen) ([]byte, expect)
+	checkWant func(body []byte, want *expect) error
+	needs     dirNeed // what the directory must hold
 }
 
 var operations = map[string]*operation{
@@ -158,46 +166,103 @@ type caller struct {
 	body      []byte
 	accountID string
 	buf       bytes.Buffer
+
+	gen  *gen   // the identitystore ops: this worker's request maker
+	want expect // what the current request's answer must hold
 }
 
 func newCaller(tgt *target, op *operation, creds aws.Credentials, accountID string) *caller {
-	return &caller{tgt: tgt, op: op, creds: creds, signer: v4.NewSigner(), url: tgt.url.String() + "/", body: op.body(accountID), accountID: accountID}
+	c := newRawCaller(tgt, creds)
+	c.op, c.accountID = op, accountID
+	if op.body != nil {
+		c.body = op.body(accountID)
+	}
+	return c
+}
+
+// newDirCaller is a caller of an identitystore op; worker seeds its choices.
+func newDirCaller(tgt *target, op *operation, creds aws.Credentials, d *directory, worker int) *caller {
+	c := newRawCaller(tgt, creds)
+	c.op, c.gen = op, newGen(d, worker)
+	return c
+}
+
+// newRawCaller is a caller without an operation: its calls go through post.
+func newRawCaller(tgt *target, creds aws.Credentials) *caller {
+	return &caller{tgt: tgt, creds: creds, signer: v4.NewSigner(), url: tgt.url.String() + "/"}
 }
 
 // callError is a failed call, classified for counting.
 type callError struct {
-	key string // "HTTP 403 InvalidSignatureException", "transport: …", "HTTP 200 bad body"
-	msg string // one example, for the report
+	key  string // "HTTP 403 InvalidSignatureException", "transport: …", "HTTP 200 bad body"
+	msg  string // one example, for the report
+	code string // the AWS error code of an error answer
 }
 
 func (e *callError) Error() string { return e.key + ": " + e.msg }
 
-// request builds and signs one request, as an SDK does for every call:
-// the body's SHA-256, then SigV4 over the method, path, headers and that hash.
+// request builds and signs the operation's next request.
 func (c *caller) request(ctx context.Context) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(c.body))
+	if c.op.next != nil {
+		c.body, c.want = c.op.next(c.gen)
+	}
+	return c.sign(ctx, c.op.signingName, c.op.contentType, c.op.target, c.body)
+}
+
+// sign builds and signs one request, as an SDK does for every call:
+// the body's SHA-256, then SigV4 over the method, path, headers and that hash.
+func (c *caller) sign(ctx context.Context, signingName, contentType, target string, body []byte) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", c.op.contentType)
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("User-Agent", userAgent)
-	if c.op.target != "" {
-		req.Header.Set("X-Amz-Target", c.op.target)
+	if target != "" {
+		req.Header.Set("X-Amz-Target", target)
 	}
-	sum := sha256.Sum256(c.body)
-	if err := c.signer.SignHTTP(ctx, c.creds, req, hex.EncodeToString(sum[:]), c.op.signingName, region, time.Now()); err != nil {
+	sum := sha256.Sum256(body)
+	if err := c.signer.SignHTTP(ctx, c.creds, req, hex.EncodeToString(sum[:]), signingName, region, time.Now()); err != nil {
 		return nil, err
 	}
 	return req, nil
 }
 
-// do builds, signs and sends one request and checks its answer; it returns
-// the response body on success.
+// do builds, signs and sends the operation's next request and checks its
+// answer; it returns the response body on success.
 func (c *caller) do(ctx context.Context) ([]byte, *callError) {
 	req, err := c.request(ctx)
 	if err != nil {
 		return nil, &callError{key: "client: request", msg: err.Error()}
 	}
+	b, cerr := c.roundTrip(req)
+	if cerr != nil {
+		return nil, cerr
+	}
+	if c.op.checkWant != nil {
+		err = c.op.checkWant(b, &c.want)
+	} else {
+		err = c.op.check(b, c.accountID)
+	}
+	if err != nil {
+		return nil, &callError{key: "HTTP 200 bad body", msg: err.Error()}
+	}
+	return b, nil
+}
+
+// post sends one signed awsJson1.1 call and returns the body of its 200
+// answer, unchecked. The body is valid until the caller's next call.
+func (c *caller) post(ctx context.Context, signingName, target string, body []byte) ([]byte, *callError) {
+	req, err := c.sign(ctx, signingName, jsonContentType, target, body)
+	if err != nil {
+		return nil, &callError{key: "client: request", msg: err.Error()}
+	}
+	return c.roundTrip(req)
+}
+
+// roundTrip sends a signed request and reads its answer: a 200's body, or
+// the error, classified.
+func (c *caller) roundTrip(req *http.Request) ([]byte, *callError) {
 	resp, err := c.tgt.client.Do(req)
 	if err != nil {
 		return nil, &callError{key: transportKey(err), msg: err.Error()}
@@ -214,10 +279,7 @@ func (c *caller) do(ctx context.Context) ([]byte, *callError) {
 	}
 	if resp.StatusCode != http.StatusOK {
 		code, msg := errorCode(b)
-		return nil, &callError{key: fmt.Sprintf("HTTP %d %s", resp.StatusCode, code), msg: msg}
-	}
-	if err := c.op.check(b, c.accountID); err != nil {
-		return nil, &callError{key: "HTTP 200 bad body", msg: err.Error()}
+		return nil, &callError{key: fmt.Sprintf("HTTP %d %s", resp.StatusCode, code), msg: msg, code: code}
 	}
 	return b, nil
 }

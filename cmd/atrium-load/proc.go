@@ -55,6 +55,41 @@ func parseStatus(b []byte) (rss, peak uint64, err error) {
 	return rss, peak, nil
 }
 
+// rssParts reads RssAnon (heap, stacks) and RssFile (mapped files: the
+// binary and, with SQLite's mmap, the database pages) from /proc/PID/status,
+// in bytes; zeros when the kernel does not report them.
+func rssParts(pid int) (anon, file uint64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0
+	}
+	return parseRSSParts(b)
+}
+
+func parseRSSParts(b []byte) (anon, file uint64) {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), ":")
+		if !ok || (name != "RssAnon" && name != "RssFile") {
+			continue
+		}
+		f := strings.Fields(value)
+		if len(f) != 2 || f[1] != "kB" {
+			continue
+		}
+		kb, err := strconv.ParseUint(f[0], 10, 64)
+		if err != nil {
+			continue
+		}
+		if name == "RssAnon" {
+			anon = kb * 1024
+		} else {
+			file = kb * 1024
+		}
+	}
+	return anon, file
+}
+
 // procCPU is the user+system CPU time of process pid (all its threads) from /proc/PID/stat.
 func procCPU(pid int) (time.Duration, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
@@ -97,8 +132,9 @@ func selfCPU() time.Duration {
 
 // serverSample is one reading of the server's /proc counters.
 type serverSample struct {
-	cpu       time.Duration
-	rss, peak uint64
+	cpu        time.Duration
+	rss, peak  uint64
+	anon, file uint64 // the parts of rss
 }
 
 func sampleServer(pid int) (serverSample, error) {
@@ -110,7 +146,8 @@ func sampleServer(pid int) (serverSample, error) {
 	if err != nil {
 		return serverSample{}, err
 	}
-	return serverSample{cpu: cpu, rss: rss, peak: peak}, nil
+	anon, file := rssParts(pid)
+	return serverSample{cpu: cpu, rss: rss, peak: peak, anon: anon, file: file}, nil
 }
 
 // machineCPU is the whole machine's busy and steal time from /proc/stat

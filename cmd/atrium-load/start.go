@@ -142,16 +142,16 @@ func measureStart(ctx context.Context, o *options, tgt *target, getenv func(stri
 // idleCredentials picks the key for the calls made before the idle reading:
 // --credentials, else the data folder's bootstrap key, else the environment.
 func idleCredentials(ctx context.Context, o *options, data string, getenv func(string) string) (aws.Credentials, string) {
-	if o.credentials != "" {
-		if c, err := loadCredentials(ctx, o.credentials, o.profile, getenv); err == nil {
-			return c, o.credentials
+	if o.cred.file != "" {
+		if c, err := loadCredentials(ctx, o.cred.file, o.cred.profile, getenv); err == nil {
+			return c, o.cred.file
 		}
 	}
 	file := filepath.Join(data, bootstrapCreds)
-	if c, err := loadCredentials(ctx, file, o.profile, getenv); err == nil {
+	if c, err := loadCredentials(ctx, file, o.cred.profile, getenv); err == nil {
 		return c, file
 	}
-	if c, err := loadCredentials(ctx, "", o.profile, getenv); err == nil {
+	if c, err := loadCredentials(ctx, "", o.cred.profile, getenv); err == nil {
 		return c, "the environment"
 	}
 	return aws.Credentials{}, ""

@@ -122,10 +122,31 @@ type serverStats struct {
 	PID                 int     `json:"pid"`
 	RSSBeforeMiB        float64 `json:"rss_before_mib"`
 	RSSAfterMiB         float64 `json:"rss_after_mib"`
-	PeakRSSMiB          float64 `json:"peak_rss_mib"` // VmHWM: the peak since the server started
+	PeakRSSMiB          float64 `json:"peak_rss_mib"`       // VmHWM: the peak since the server started
+	AnonRSSAfterMiB     float64 `json:"anon_rss_after_mib"` // RssAnon: heap and stacks
+	FileRSSAfterMiB     float64 `json:"file_rss_after_mib"` // RssFile: mapped files (the binary, SQLite's mmap of the database)
 	CPUSeconds          float64 `json:"cpu_seconds"`
 	CPUCores            float64 `json:"cpu_cores"`
 	CPUPerRequestMicros float64 `json:"cpu_per_request_us"`
+}
+
+func (s *serverStats) rssParts() string {
+	return fmt.Sprintf("anon %.1f, file-backed %.1f", s.AnonRSSAfterMiB, s.FileRSSAfterMiB)
+}
+
+// newServerStats is the server's figures from two samples over elapsed;
+// requests are what it served meanwhile.
+func newServerStats(pid int, before, cpuFrom, after serverSample, elapsed float64, requests int64) *serverStats {
+	cpu := after.cpu - cpuFrom.cpu
+	s := &serverStats{
+		PID: pid, RSSBeforeMiB: float64(before.rss) / mib, RSSAfterMiB: float64(after.rss) / mib, PeakRSSMiB: float64(after.peak) / mib,
+		AnonRSSAfterMiB: float64(after.anon) / mib, FileRSSAfterMiB: float64(after.file) / mib,
+		CPUSeconds: cpu.Seconds(), CPUCores: cpu.Seconds() / elapsed,
+	}
+	if requests > 0 {
+		s.CPUPerRequestMicros = cpu.Seconds() * 1e6 / float64(requests)
+	}
+	return s
 }
 
 // machineStats is the whole machine's CPU use over the measured window: how
@@ -142,6 +163,7 @@ type loadResult struct {
 	Endpoint         string        `json:"endpoint"`
 	Op               string        `json:"op"`
 	AccountID        string        `json:"account_id,omitempty"`
+	Directory        string        `json:"directory,omitempty"` // the identitystore ops: what they picked from
 	Concurrency      int           `json:"concurrency"`
 	DurationSeconds  float64       `json:"duration_s"`
 	WarmupSeconds    float64       `json:"warmup_s"`
@@ -175,6 +197,9 @@ func (r *loadResult) print(w io.Writer) {
 	if r.Interrupted {
 		fmt.Fprintln(w, "interrupted: partial results")
 	}
+	if r.Directory != "" {
+		fmt.Fprintf(w, "directory    %s\n", r.Directory)
+	}
 	fmt.Fprintf(w, "requests     %d in %.2fs (%d errors; warm-up %d requests, %d errors)\n", r.Requests, r.ElapsedSeconds, r.Errors, r.WarmupRequests, r.WarmupErrors)
 	if r.Errors > 0 {
 		fmt.Fprintf(w, "throughput   %.0f req/s, of which %.0f/s succeeded\n", r.ThroughputRPS, r.SuccessRPS)
@@ -188,7 +213,7 @@ func (r *loadResult) print(w io.Writer) {
 		r.ClientCPUSeconds, r.ClientCPUSeconds/r.ElapsedSeconds, r.ClientCPUPerReq, r.ClientGOMAXPROCS, r.NumCPU)
 	if s := r.Server; s != nil {
 		fmt.Fprintf(w, "server CPU   %.2fs (%.2f cores, %.0fµs/request), pid %d\n", s.CPUSeconds, s.CPUCores, s.CPUPerRequestMicros, s.PID)
-		fmt.Fprintf(w, "server RSS   %.1f MiB before, %.1f MiB after, peak %.1f MiB\n", s.RSSBeforeMiB, s.RSSAfterMiB, s.PeakRSSMiB)
+		fmt.Fprintf(w, "server RSS   %.1f MiB before, %.1f MiB after (%s), peak %.1f MiB\n", s.RSSBeforeMiB, s.RSSAfterMiB, s.rssParts(), s.PeakRSSMiB)
 	}
 	if m := r.Machine; m != nil {
 		who := "the client"
