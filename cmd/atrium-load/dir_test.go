@@ -335,6 +335,19 @@ func TestParseRSSParts(t *testing.T) {
 	}
 }
 
+func TestParsePSS(t *testing.T) {
+	rollup := []byte("55d0c0000000-7ffd1e5fe000 ---p 00000000 00:00 0                          [rollup]\nRss:             1361332 kB\nPss:              342562 kB\nPss_Dirty:         62060 kB\nPss_Anon:          62060 kB\n")
+	if got := parsePSS(rollup); got != 342562*1024 {
+		t.Errorf("parsePSS = %d", got)
+	}
+	if got := parsePSS([]byte("Rss: 1 kB\n")); got != 0 {
+		t.Errorf("no Pss: %d", got)
+	}
+	if procPSS(os.Getpid()) == 0 {
+		t.Log("no /proc/self/smaps_rollup here")
+	}
+}
+
 func TestIdentityStoreFlags(t *testing.T) {
 	ok := [][]string{
 		{"--op", "describe-user", "--ids", "/tmp/ids"},

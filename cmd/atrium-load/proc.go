@@ -90,6 +90,39 @@ func parseRSSParts(b []byte) (anon, file uint64) {
 	return anon, file
 }
 
+// procPSS is the proportional set size from /proc/PID/smaps_rollup, in
+// bytes: RSS with each shared page divided among its mappings. SQLite maps
+// the database once per connection, so RssFile counts the same pages once
+// per connection and PSS is the closer figure for the memory used; 0 when
+// the kernel has no smaps_rollup (before 4.14).
+func procPSS(pid int) uint64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return 0
+	}
+	return parsePSS(b)
+}
+
+func parsePSS(b []byte) uint64 {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), ":")
+		if !ok || name != "Pss" {
+			continue
+		}
+		f := strings.Fields(value)
+		if len(f) != 2 || f[1] != "kB" {
+			return 0
+		}
+		kb, err := strconv.ParseUint(f[0], 10, 64)
+		if err != nil {
+			return 0
+		}
+		return kb * 1024
+	}
+	return 0
+}
+
 // procCPU is the user+system CPU time of process pid (all its threads) from /proc/PID/stat.
 func procCPU(pid int) (time.Duration, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
@@ -135,6 +168,7 @@ type serverSample struct {
 	cpu        time.Duration
 	rss, peak  uint64
 	anon, file uint64 // the parts of rss
+	pss        uint64
 }
 
 func sampleServer(pid int) (serverSample, error) {
@@ -147,7 +181,7 @@ func sampleServer(pid int) (serverSample, error) {
 		return serverSample{}, err
 	}
 	anon, file := rssParts(pid)
-	return serverSample{cpu: cpu, rss: rss, peak: peak, anon: anon, file: file}, nil
+	return serverSample{cpu: cpu, rss: rss, peak: peak, anon: anon, file: file, pss: procPSS(pid)}, nil
 }
 
 // machineCPU is the whole machine's busy and steal time from /proc/stat

@@ -162,19 +162,20 @@ type seedPhase struct {
 
 // seedResult is the outcome of atrium-load seed.
 type seedResult struct {
-	Endpoint         string       `json:"endpoint"`
-	IdentityStoreID  string       `json:"identity_store_id"`
-	Concurrency      int          `json:"concurrency"`
-	Phases           []*seedPhase `json:"phases"`
-	TotalSeconds     float64      `json:"total_s"`
-	TotalPerSecond   float64      `json:"total_per_second"`
-	Errors           int64        `json:"errors"`
-	ExistingNote     string       `json:"already_there_note"`
-	ClientCPUSeconds float64      `json:"client_cpu_s"`
-	Server           *serverStats `json:"server,omitempty"`
-	IDsFile          string       `json:"ids_file,omitempty"`
-	IDs              string       `json:"ids,omitempty"`
-	Interrupted      bool         `json:"interrupted,omitempty"`
+	Endpoint         string        `json:"endpoint"`
+	IdentityStoreID  string        `json:"identity_store_id"`
+	Concurrency      int           `json:"concurrency"`
+	Phases           []*seedPhase  `json:"phases"`
+	TotalSeconds     float64       `json:"total_s"`
+	TotalPerSecond   float64       `json:"total_per_second"`
+	Errors           int64         `json:"errors"`
+	ExistingNote     string        `json:"already_there_note"`
+	ClientCPUSeconds float64       `json:"client_cpu_s"`
+	Server           *serverStats  `json:"server,omitempty"`
+	Machine          *machineStats `json:"machine,omitempty"`
+	IDsFile          string        `json:"ids_file,omitempty"`
+	IDs              string        `json:"ids,omitempty"`
+	Interrupted      bool          `json:"interrupted,omitempty"`
 }
 
 const existingNote = "a CreateUser/CreateGroup/CreateGroupMembership answered ConflictException (the name or the pair exists, e.g. a re-run): counted as already there, not as created; users' and groups' ids then looked up with GetUserId/GetGroupId"
@@ -371,6 +372,8 @@ func seed(ctx context.Context, o *seedOptions, tgt *target, creds aws.Credential
 	mk := func() *caller { return newRawCaller(tgt, creds) }
 	pr := &progress{w: stderr, interval: o.progress}
 	client0 := selfCPU()
+	machine0, _ := readMachineCPU()
+	load0 := loadAvg()
 	t0 := time.Now()
 
 	groupIDs := make([]string, o.groups)
@@ -430,6 +433,12 @@ func seed(ctx context.Context, o *seedOptions, tgt *target, creds aws.Credential
 	}
 	res.TotalPerSecond = float64(n) / res.TotalSeconds
 	res.ClientCPUSeconds = (selfCPU() - client0).Seconds()
+	if machine1, err := readMachineCPU(); err == nil && machine0.busy > 0 {
+		res.Machine = &machineStats{LoadAvg1: load0,
+			BusyCores:  (machine1.busy - machine0.busy).Seconds() / res.TotalSeconds,
+			StealCores: (machine1.steal - machine0.steal).Seconds() / res.TotalSeconds}
+		res.Machine.OtherCores = max(0, res.Machine.BusyCores-res.ClientCPUSeconds/res.TotalSeconds)
+	}
 	res.Interrupted = ctx.Err() != nil
 	if o.serverPID != 0 {
 		s1, err := sampleServer(o.serverPID)
@@ -437,6 +446,9 @@ func seed(ctx context.Context, o *seedOptions, tgt *target, creds aws.Credential
 			return nil, fmt.Errorf("--measure-server %d after seeding: %w", o.serverPID, err)
 		}
 		res.Server = newServerStats(o.serverPID, server0, server0, s1, res.TotalSeconds, n)
+		if res.Machine != nil {
+			res.Machine.OtherCores = max(0, res.Machine.OtherCores-res.Server.CPUCores)
+		}
 	}
 
 	if o.ids != "" {
@@ -508,6 +520,14 @@ func (r *seedResult) print(w io.Writer) {
 	if s := r.Server; s != nil {
 		fmt.Fprintf(w, "server       RSS %.1f MiB before, %.1f MiB after (%s), peak %.1f MiB; CPU %.1fs (%.2f cores, %.0fµs per item), pid %d\n",
 			s.RSSBeforeMiB, s.RSSAfterMiB, s.rssParts(), s.PeakRSSMiB, s.CPUSeconds, s.CPUCores, s.CPUPerRequestMicros, s.PID)
+	}
+	if m := r.Machine; m != nil {
+		who := "the client"
+		if r.Server != nil {
+			who = "client and server"
+		}
+		fmt.Fprintf(w, "machine      %.2f cores busy on average, %.2f of them not %s (steal %.2f); load average %.2f at the start\n",
+			m.BusyCores, m.OtherCores, who, m.StealCores, m.LoadAvg1)
 	}
 	if r.IDsFile != "" {
 		fmt.Fprintf(w, "ids          %s: %s\n", r.IDsFile, r.IDs)

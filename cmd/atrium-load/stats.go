@@ -125,13 +125,14 @@ type serverStats struct {
 	PeakRSSMiB          float64 `json:"peak_rss_mib"`       // VmHWM: the peak since the server started
 	AnonRSSAfterMiB     float64 `json:"anon_rss_after_mib"` // RssAnon: heap and stacks
 	FileRSSAfterMiB     float64 `json:"file_rss_after_mib"` // RssFile: mapped files (the binary, SQLite's mmap of the database)
+	PSSAfterMiB         float64 `json:"pss_after_mib"`      // RSS with shared pages divided among their mappings
 	CPUSeconds          float64 `json:"cpu_seconds"`
 	CPUCores            float64 `json:"cpu_cores"`
 	CPUPerRequestMicros float64 `json:"cpu_per_request_us"`
 }
 
 func (s *serverStats) rssParts() string {
-	return fmt.Sprintf("anon %.1f, file-backed %.1f", s.AnonRSSAfterMiB, s.FileRSSAfterMiB)
+	return fmt.Sprintf("anon %.1f, file-backed %.1f; PSS %.1f", s.AnonRSSAfterMiB, s.FileRSSAfterMiB, s.PSSAfterMiB)
 }
 
 // newServerStats is the server's figures from two samples over elapsed;
@@ -140,7 +141,7 @@ func newServerStats(pid int, before, cpuFrom, after serverSample, elapsed float6
 	cpu := after.cpu - cpuFrom.cpu
 	s := &serverStats{
 		PID: pid, RSSBeforeMiB: float64(before.rss) / mib, RSSAfterMiB: float64(after.rss) / mib, PeakRSSMiB: float64(after.peak) / mib,
-		AnonRSSAfterMiB: float64(after.anon) / mib, FileRSSAfterMiB: float64(after.file) / mib,
+		AnonRSSAfterMiB: float64(after.anon) / mib, FileRSSAfterMiB: float64(after.file) / mib, PSSAfterMiB: float64(after.pss) / mib,
 		CPUSeconds: cpu.Seconds(), CPUCores: cpu.Seconds() / elapsed,
 	}
 	if requests > 0 {
