@@ -4,9 +4,13 @@ package ids
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/base64"
 	"encoding/hex"
 	"math/big"
 	"strings"
+	"time"
 )
 
 const (
@@ -63,14 +67,52 @@ func IdentityStoreID() string { return "d-" + Hex(5) }
 // AccessKeyID is a long-term key id: AKIA and 16 characters.
 func AccessKeyID() string { return "AKIA" + pick(upperAlnum, 16) }
 
+// TemporaryAccessKeyID is the key id of temporary (STS) credentials: ASIA and 16 characters.
+func TemporaryAccessKeyID() string { return "ASIA" + pick(upperAlnum, 16) }
+
+// RoleID is an IAM role's unique id: AROA and 17 characters.
+func RoleID() string { return "AROA" + pick(upperAlnum, 17) }
+
+// PolicyID is a managed policy's unique id: ANPA and 17 characters.
+func PolicyID() string { return "ANPA" + pick(upperAlnum, 17) }
+
+// PolicyIDOf is the policy id of a policy Atrium does not create (an AWS
+// managed policy): derived from its ARN, so every node gives the same one.
+func PolicyIDOf(arn string) string {
+	sum := sha256.Sum256([]byte(arn))
+	return "ANPA" + base32.StdEncoding.EncodeToString(sum[:])[:17]
+}
+
 // SecretAccessKey is 40 characters, as AWS's are.
 func SecretAccessKey() string { return pick(secretSet, 40) }
+
+// SessionToken is the opaque token of temporary credentials: 64 random bytes, base64.
+func SessionToken() string {
+	b := make([]byte, 64)
+	rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
 
 // UUID is a random (version 4) UUID, as AWS request ids are.
 func UUID() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// TimeUUID is a version 7 UUID: unix milliseconds first, then random bits,
+// so ids made later sort later and lists by id read in creation order.
+func TimeUUID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	ms := uint64(time.Now().UnixMilli())
+	for i := 0; i < 6; i++ {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	b[6] = b[6]&0x0f | 0x70
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b)
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]

@@ -3,6 +3,7 @@ package ids
 import (
 	"regexp"
 	"testing"
+	"time"
 )
 
 // Every id matches the pattern of AWS's API models, so clients that validate
@@ -20,7 +21,11 @@ func TestFormatsMatchAWSPatterns(t *testing.T) {
 		"instance":      {InstanceID, `^ssoins-[0-9a-f]{16}$`},
 		"identitystore": {IdentityStoreID, `^d-[0-9a-f]{10}$`},
 		"accesskey":     {AccessKeyID, `^AKIA[A-Z2-7]{16}$`},
+		"temporarykey":  {TemporaryAccessKeyID, `^ASIA[A-Z2-7]{16}$`},
 		"secret":        {SecretAccessKey, `^[A-Za-z0-9+/]{40}$`},
+		"role":          {RoleID, `^AROA[A-Z2-7]{17}$`},
+		"policy":        {PolicyID, `^ANPA[A-Z2-7]{17}$`},
+		"policyof":      {func() string { return PolicyIDOf(UUID()) }, `^ANPA[A-Z2-7]{17}$`},
 		"uuid":          {UUID, `^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`},
 	} {
 		re := regexp.MustCompile(tc.pattern)
@@ -40,5 +45,17 @@ func TestFormatsMatchAWSPatterns(t *testing.T) {
 		if AccountID()[0] == '0' {
 			t.Fatal("an account id starts with 0")
 		}
+	}
+}
+
+func TestTimeUUIDSortsByCreation(t *testing.T) {
+	a := TimeUUID()
+	time.Sleep(2 * time.Millisecond)
+	b := TimeUUID()
+	if !(a < b) {
+		t.Fatalf("%s made before %s sorts after it", a, b)
+	}
+	if len(a) != 36 || a[14] != '7' {
+		t.Fatalf("%s is not a version 7 UUID", a)
 	}
 }

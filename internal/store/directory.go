@@ -28,7 +28,7 @@ type DirectoryTx interface {
 	// (id, store and creation are kept); ErrConflict as InsertUser.
 	UpdateUser(ctx context.Context, identityStoreID, id string, fn func(*User) error) (*User, error)
 	// DeleteUser deletes the user and everything that refers to it (its
-	// group memberships, later its account assignments).
+	// group memberships and its account assignments).
 	DeleteUser(ctx context.Context, identityStoreID, id string) error
 
 	// InsertGroup adds a group; ErrConflict when its display name (ignoring

@@ -49,6 +49,8 @@ type PoolStat struct {
 // Tx is everything that can be done inside one transaction.
 type Tx interface {
 	DirectoryTx // users, groups, memberships: directory.go
+	AccessTx    // permission sets, assignments, provisioning: access.go
+	IAMTx       // roles, customer managed policies, session credentials: iam.go
 
 	// Meta is a small key/value table for one-off facts (bootstrap marker, keys).
 	GetMeta(ctx context.Context, key string) (string, error)
@@ -121,7 +123,11 @@ type Instance struct {
 	OwnerAccountID  string
 	Name            string
 	Status          string // ACTIVE
-	CreatedAt       time.Time
+	// Encryption at rest as UpdateInstance sets it: AWS_OWNED_KMS_KEY
+	// (default, "") or CUSTOMER_MANAGED_KEY with KMSKeyARN.
+	EncryptionKeyType string
+	KMSKeyARN         string
+	CreatedAt         time.Time
 }
 
 // Account is an AWS account of the organization.

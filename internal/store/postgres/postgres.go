@@ -48,6 +48,7 @@ func Dialect() sqlstore.Dialect {
 		Name:        "postgres",
 		Numbered:    true,
 		ForUpdate:   " FOR UPDATE",
+		ForShare:    " FOR KEY SHARE",
 		SkipLocked:  " FOR UPDATE SKIP LOCKED",
 		IsUnique:    func(err error) bool { return pgCode(err) == "23505" },
 		IsRetryable: func(err error) bool { c := pgCode(err); return c == "40001" || c == "40P01" },

@@ -136,8 +136,8 @@ func (t *tx) DeleteUser(ctx context.Context, identityStoreID, id string) error {
 }
 
 // deletePrincipalReferences deletes everything that refers to a user or a
-// group being deleted, in its transaction: memberships and external ids.
-// Whatever else comes to refer to principals (account assignments) is
+// group being deleted, in its transaction: memberships, external ids and
+// account assignments. Whatever else comes to refer to principals is
 // deleted here too.
 func (t *tx) deletePrincipalReferences(ctx context.Context, identityStoreID, principalType, id string) error {
 	col := "user_id"
@@ -149,7 +149,10 @@ func (t *tx) deletePrincipalReferences(ctx context.Context, identityStoreID, pri
 	}
 	_, err := t.exec(ctx, `DELETE FROM directory_external_ids WHERE identity_store_id = ? AND principal_type = ? AND principal_id = ?`,
 		identityStoreID, principalType, id)
-	return err
+	if err != nil {
+		return err
+	}
+	return t.deletePrincipalAssignments(ctx, identityStoreID, principalType, id)
 }
 
 // --- external ids

@@ -29,6 +29,10 @@ type Dialect struct {
 	Numbered bool
 	// ForUpdate is appended to a SELECT that precedes an UPDATE of the same row.
 	ForUpdate string
+	// ForShare is appended to a SELECT of a row that a write is about to
+	// refer to: it keeps the row from being deleted until commit without
+	// blocking other such writes (or deadlocking with them).
+	ForShare string
 	// SkipLocked is appended to the job-claim subquery so workers don't queue on each other.
 	SkipLocked string
 	// IsUnique reports whether err is a uniqueness violation.

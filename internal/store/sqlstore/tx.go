@@ -158,21 +158,25 @@ func (t *tx) GetOrganization(ctx context.Context) (*store.Organization, error) {
 	return &o, nil
 }
 
+const instanceCols = `arn, identity_store_id, owner_account_id, name, status, encryption_key_type, kms_key_arn, created_at`
+
+func scanInstance(r scanner) (store.Instance, error) {
+	var in store.Instance
+	var created int64
+	err := r.Scan(&in.ARN, &in.IdentityStoreID, &in.OwnerAccountID, &in.Name, &in.Status, &in.EncryptionKeyType, &in.KMSKeyARN, &created)
+	in.CreatedAt = fromMS(created)
+	return in, err
+}
+
 func (t *tx) InsertInstance(ctx context.Context, in store.Instance) error {
-	_, err := t.exec(ctx, `INSERT INTO instances (arn, identity_store_id, owner_account_id, name, status, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		in.ARN, in.IdentityStoreID, in.OwnerAccountID, in.Name, in.Status, ms(in.CreatedAt))
+	_, err := t.exec(ctx, `INSERT INTO instances (`+instanceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		in.ARN, in.IdentityStoreID, in.OwnerAccountID, in.Name, in.Status, in.EncryptionKeyType, in.KMSKeyARN, ms(in.CreatedAt))
 	return err
 }
 
 func (t *tx) ListInstances(ctx context.Context) ([]store.Instance, error) {
-	rows, err := t.rows(ctx, `SELECT arn, identity_store_id, owner_account_id, name, status, created_at FROM instances ORDER BY created_at, arn`)
-	return collect(rows, err, func(r *sql.Rows) (store.Instance, error) {
-		var in store.Instance
-		var created int64
-		err := r.Scan(&in.ARN, &in.IdentityStoreID, &in.OwnerAccountID, &in.Name, &in.Status, &created)
-		in.CreatedAt = fromMS(created)
-		return in, err
-	})
+	rows, err := t.rows(ctx, `SELECT `+instanceCols+` FROM instances ORDER BY created_at, arn`)
+	return collect(rows, err, func(r *sql.Rows) (store.Instance, error) { return scanInstance(r) })
 }
 
 // --- accounts

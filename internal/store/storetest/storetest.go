@@ -39,6 +39,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentClaimsRunEachJobOnce", testConcurrentClaims},
 	}
 	tests = append(tests, directoryTests...)
+	tests = append(tests, accessTests...)
+	tests = append(tests, iamTests...)
+	tests = append(tests, sessionTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, open(t))
