@@ -36,8 +36,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stderr)
-	case "user", "group":
-		return cli.Run(context.Background(), args[0], args[1:], cli.Env{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv})
+	case "user", "group", "permission-set", "assignment":
+		return cli.Run(context.Background(), args[0], args[1:], cli.Env{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv})
 	case "version", "--version":
 		fmt.Fprintln(stdout, "atrium", server.Version)
 		return 0

@@ -1,118 +1,113 @@
-// Package access owns who may do what where: the Identity Center instance
-// and, as they come, permission sets, account assignments and provisioning,
+// Package access owns who may do what where: the Identity Center instance,
+// permission sets, account assignments and their provisioning as IAM roles,
 // served as the sso-admin API.
 package access
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/atrium-sso/atrium/internal/apierr"
 	"github.com/atrium-sso/atrium/internal/awsproto"
 	"github.com/atrium-sso/atrium/internal/awsproto/model"
+	"github.com/atrium-sso/atrium/internal/jobs"
 	"github.com/atrium-sso/atrium/internal/store"
 )
 
 // Service is the sso-admin domain.
 type Service struct {
-	store store.Store
-	pager *awsproto.Pager
+	store  store.Store
+	pager  *awsproto.Pager
+	runner *jobs.Runner
+	roles  Roles
 }
 
-// New builds the service.
-func New(s store.Store, pager *awsproto.Pager) *Service { return &Service{store: s, pager: pager} }
+// New builds the service over s (the audited store); provisioning jobs run
+// on runner and write roles through roles.
+func New(s store.Store, runner *jobs.Runner, pager *awsproto.Pager, roles Roles) *Service {
+	svc := &Service{store: s, pager: pager, runner: runner, roles: roles}
+	svc.registerJobs()
+	return svc
+}
 
 // API is sso-admin as Atrium serves it.
 func (s *Service) API() *awsproto.Service {
-	return &awsproto.Service{
-		Model:       model.MustLoad("sso-admin"),
-		EventSource: "sso.amazonaws.com",
-		Ops: map[string]awsproto.Handler{
-			"ListInstances":    awsproto.Op(s.listInstances),
-			"DescribeInstance": awsproto.Op(s.describeInstance),
-		},
+	ops := map[string]awsproto.Handler{}
+	for _, group := range []map[string]awsproto.Handler{
+		s.instanceOps(),      // instance.go
+		s.permissionSetOps(), // permissionsets.go, policies.go
+		s.assignmentOps(),    // assignments.go
+		s.provisioningOps(),  // provisioning.go
+		s.abacOps(),          // abac.go
+		s.tagOps(),           // tags.go
+	} {
+		for name, h := range group {
+			ops[name] = h
+		}
 	}
+	return &awsproto.Service{Model: model.MustLoad("sso-admin"), EventSource: "sso.amazonaws.com", Ops: ops}
 }
 
-type instanceOut struct {
-	InstanceArn     string
-	IdentityStoreId string
-	OwnerAccountId  string
-	Name            string
-	CreatedDate     *awsproto.Timestamp
-	Status          string
+// --- errors, as sso-admin names them
+
+func notFound(format string, args ...any) *apierr.Error {
+	return apierr.New(http.StatusBadRequest, "ResourceNotFoundException", format, args...)
 }
 
-func toInstance(in store.Instance) instanceOut {
-	return instanceOut{InstanceArn: in.ARN, IdentityStoreId: in.IdentityStoreID, OwnerAccountId: in.OwnerAccountID, Name: in.Name,
-		CreatedDate: awsproto.TimestampOf(in.CreatedAt), Status: in.Status}
+func conflict(format string, args ...any) *apierr.Error {
+	return apierr.New(http.StatusBadRequest, "ConflictException", format, args...)
 }
 
-type listInstancesIn struct {
-	MaxResults *int
-	NextToken  *string
+func invalid(format string, args ...any) *apierr.Error {
+	return apierr.Validation(format, args...)
 }
 
-type listInstancesOut struct {
-	Instances []instanceOut
-	NextToken *string `json:",omitempty"`
+func quota(format string, args ...any) *apierr.Error {
+	return apierr.New(http.StatusBadRequest, "ServiceQuotaExceededException", format, args...)
 }
 
-var errBadToken = apierr.New(http.StatusBadRequest, "ValidationException", "The NextToken is invalid.")
+var errBadToken = invalid("The NextToken is invalid.")
 
-func (s *Service) listInstances(ctx context.Context, in *listInstancesIn) (*listInstancesOut, error) {
-	limit := 10 // AWS lists at most 10 instances
-	if in.MaxResults != nil && *in.MaxResults < limit {
-		limit = *in.MaxResults
+// notFoundAs turns store.ErrNotFound into e and passes other errors through.
+func notFoundAs(err error, e *apierr.Error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return e
 	}
-	out := listInstancesOut{Instances: []instanceOut{}}
-	return &out, s.store.Read(ctx, func(tx store.Tx) error {
-		all, err := tx.ListInstances(ctx)
+	return err
+}
+
+// --- transactions scoped to an instance
+
+func (s *Service) read(ctx context.Context, instanceARN string, fn func(store.Tx, *store.Instance) error) error {
+	return s.store.Read(ctx, func(tx store.Tx) error {
+		in, err := Instance(ctx, tx, instanceARN)
 		if err != nil {
 			return err
 		}
-		list, next, err := awsproto.Page(s.pager, "ListInstances", in.NextToken, limit, errBadToken,
-			func(after string, limit int) ([]store.Instance, error) {
-				var page []store.Instance
-				for _, i := range all {
-					if i.ARN > after && len(page) < limit {
-						page = append(page, i)
-					}
-				}
-				return page, nil
-			}, func(i store.Instance) string { return i.ARN })
-		for _, i := range list {
-			out.Instances = append(out.Instances, toInstance(i))
-		}
-		out.NextToken = next
-		return err
+		return fn(tx, in)
 	})
 }
 
-type describeInstanceIn struct{ InstanceArn string }
-
-// Instance finds an instance by ARN (other packages use it to check theirs).
-func Instance(ctx context.Context, tx store.Tx, arn string) (*store.Instance, error) {
-	all, err := tx.ListInstances(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, i := range all {
-		if i.ARN == arn {
-			return &i, nil
-		}
-	}
-	return nil, apierr.New(http.StatusBadRequest, "ResourceNotFoundException", "Instance %s doesn't exist.", arn)
-}
-
-func (s *Service) describeInstance(ctx context.Context, in *describeInstanceIn) (*instanceOut, error) {
-	var out instanceOut
-	return &out, s.store.Read(ctx, func(tx store.Tx) error {
-		i, err := Instance(ctx, tx, in.InstanceArn)
+func (s *Service) write(ctx context.Context, instanceARN string, fn func(store.Tx, *store.Instance) error) error {
+	return s.store.Write(ctx, func(tx store.Tx) error {
+		in, err := Instance(ctx, tx, instanceARN)
 		if err != nil {
 			return err
 		}
-		out = toInstance(*i)
-		return nil
+		return fn(tx, in)
 	})
+}
+
+// permissionSet loads a permission set of the instance or answers ResourceNotFoundException.
+func permissionSet(ctx context.Context, tx store.Tx, instanceARN, arn string) (*store.PermissionSet, error) {
+	ps, err := tx.GetPermissionSet(ctx, instanceARN, arn)
+	return ps, notFoundAs(err, notFound("Could not find PermissionSet with PermissionSetArn %s.", arn))
+}
+
+func pageLimit(max *int, def int) int {
+	if max == nil || *max <= 0 {
+		return def
+	}
+	return *max
 }

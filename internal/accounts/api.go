@@ -9,6 +9,7 @@ import (
 	"github.com/atrium-sso/atrium/internal/apierr"
 	"github.com/atrium-sso/atrium/internal/awsproto"
 	"github.com/atrium-sso/atrium/internal/awsproto/model"
+	"github.com/atrium-sso/atrium/internal/iam"
 	"github.com/atrium-sso/atrium/internal/ids"
 	"github.com/atrium-sso/atrium/internal/store"
 )
@@ -244,6 +245,9 @@ func (s *Service) finishCreateAccount(ctx context.Context, tx store.Tx, job *sto
 	if err := tx.PutTags(ctx, acct.ID, storeTags(p.Tags)); err != nil {
 		return err
 	}
+	if err := iam.CreateOrganizationAccountAccessRole(ctx, tx, acct.ID, org.ManagementAccountID); err != nil {
+		return err
+	}
 	_, err = tx.UpdateCreateAccountRequest(ctx, req.ID, func(r *store.CreateAccountRequest) error {
 		r.State, r.AccountID, r.CompletedAt = "SUCCEEDED", acct.ID, now
 		return nil
@@ -309,7 +313,11 @@ func (s *Service) closeAccount(ctx context.Context, in *accountIn) (*empty, erro
 		if errors.Is(err, store.ErrNotFound) {
 			return errAccountNotFound
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		// A closed account is gone for Identity Center: its assignments go with it.
+		return tx.DeleteAccountAccess(ctx, in.AccountId)
 	})
 }
 

@@ -48,6 +48,8 @@ type Edge struct {
 	Log     *slog.Logger
 	Observe func(Outcome)
 	Next    http.Handler
+	// Authorizer decides signed calls by policy; nil lets only Admin principals in.
+	Authorizer Authorizer
 	// Regions a credential scope may name: the configured region and us-east-1,
 	// where the SDKs sign the global services (Organizations, IAM). Nil allows any.
 	Regions map[string]bool
@@ -129,6 +131,15 @@ func (e *Edge) restRoute(r *http.Request) (*restOp, string) {
 
 type requestIDKey struct{}
 
+// origin is where a request came from, for the policy conditions about it
+// (aws:SourceIp, aws:SecureTransport).
+type origin struct {
+	ip     string
+	secure bool
+}
+
+type originKey struct{}
+
 // RequestID is the id of the request in ctx (every response carries it).
 func RequestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey{}).(string)
@@ -139,6 +150,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := ids.UUID()
 	w.Header().Set("x-amzn-RequestId", reqID)
 	ctx := context.WithValue(r.Context(), requestIDKey{}, reqID)
+	ctx = context.WithValue(ctx, originKey{}, origin{ip: sourceIP(r), secure: r.TLS != nil})
 	r = r.WithContext(ctx)
 	switch {
 	case r.Header.Get("X-Amz-Target") != "":
@@ -205,8 +217,13 @@ func (e *Edge) fail(w http.ResponseWriter, r *http.Request, c *call, err error) 
 	if c.service != nil {
 		xmlns = c.service.Model.XMLNamespace
 	}
-	if _, isAPI := apierr.As(err); !isAPI && !errors.As(err, new(*sigv4.Error)) && e.Log != nil {
-		e.Log.ErrorContext(r.Context(), "api call failed", "request_id", RequestID(r.Context()), "operation", c.op, "error", err)
+	if _, isAPI := apierr.As(err); !isAPI && !errors.As(err, new(*sigv4.Error)) {
+		if e.Log != nil {
+			e.Log.ErrorContext(r.Context(), "api call failed", "request_id", RequestID(r.Context()), "operation", c.op, "error", err)
+		}
+		if c.service != nil && c.service.Fault != nil {
+			err = c.service.Fault
+		}
 	}
 	ae := WriteError(w, c.proto, xmlns, RequestID(r.Context()), withRequestID(r.Context(), c.service, queryValidation(c.proto, err)))
 	c.status, c.errCode = ae.Status, ae.Code
@@ -334,7 +351,7 @@ func (e *Edge) run(w http.ResponseWriter, r *http.Request, c *call, body []byte,
 		return
 	}
 	if !unsigned {
-		if err := c.service.authorize(ctx, c.principal, c.op); err != nil {
+		if err := e.authorize(ctx, c); err != nil {
 			e.fail(w, r, c, err)
 			return
 		}
@@ -383,6 +400,22 @@ func (e *Edge) run(w http.ResponseWriter, r *http.Request, c *call, body []byte,
 	writeJSON(w, contentType, c.status, out)
 }
 
+// authorize decides whether the call's principal may make it.
+func (e *Edge) authorize(ctx context.Context, c *call) error {
+	if c.service.Authorize != nil {
+		return c.service.Authorize(ctx, c.principal, c.op)
+	}
+	a := AccessOf(ctx, c.service.IAMPrefix()+":"+c.op, "*")
+	a.ManagementOnly = !c.service.OwnAccount
+	if e.Authorizer != nil {
+		return e.Authorizer.Authorize(ctx, a)
+	}
+	if c.principal != nil && c.principal.Admin {
+		return nil
+	}
+	return AccessDenied(a)
+}
+
 // checkScope refuses a signature scoped to another service or region, as
 // AWS does: a signature made for one service must not be replayed to another.
 func (e *Edge) checkScope(r *http.Request, s *Service) error {
@@ -408,15 +441,22 @@ func (e *Edge) unsignedQueryService(op string) *Service {
 	return nil
 }
 
-// queryValidation renames the JSON protocols' validation errors to the code
-// awsQuery services use for the same failures.
+// queryValidation renames the JSON protocols' validation and access errors
+// to the codes awsQuery services use for the same failures.
 func queryValidation(p Protocol, err error) error {
 	e, ok := apierr.As(err)
-	if p != Query || !ok || (e.Code != "ValidationException" && e.Code != "SerializationException") {
+	if p != Query || !ok {
 		return err
 	}
 	c := *e
-	c.Code = "ValidationError"
+	switch e.Code {
+	case "ValidationException", "SerializationException":
+		c.Code = "ValidationError"
+	case "AccessDeniedException":
+		c.Code, c.Status = "AccessDenied", 403
+	default:
+		return err
+	}
 	return &c
 }
 

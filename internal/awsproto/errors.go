@@ -20,9 +20,10 @@ const (
 )
 
 // authError turns a SigV4 failure into the error each protocol's SDKs expect
-// (as AWS answers: Query services 403 with InvalidClientTokenId and
-// SignatureDoesNotMatch, JSON services 400 with UnrecognizedClientException
-// and InvalidSignatureException; a skewed clock is a signature error there).
+// (as AWS answers: Query services 403 with InvalidClientTokenId,
+// SignatureDoesNotMatch and ExpiredToken, JSON services 400 with
+// UnrecognizedClientException, InvalidSignatureException and
+// ExpiredTokenException; a skewed clock is a signature error there).
 func authError(p Protocol, err error) *apierr.Error {
 	var se *sigv4.Error
 	if !errors.As(err, &se) {
@@ -48,6 +49,10 @@ func authError(p Protocol, err error) *apierr.Error {
 	case sigv4.ScopeMismatch:
 		q = pair{403, "SignatureDoesNotMatch", se.Msg}
 		j = pair{400, "InvalidSignatureException", se.Msg}
+	case sigv4.ExpiredToken:
+		msg := "The security token included in the request is expired"
+		q = pair{403, "ExpiredToken", msg}
+		j = pair{400, "ExpiredTokenException", msg}
 	case sigv4.BadSignature:
 		msg := "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 		q = pair{403, "SignatureDoesNotMatch", msg}

@@ -54,8 +54,15 @@ type Service struct {
 	Ops         map[string]Handler
 	// Unsigned operations need no SigV4 signature (sts:AssumeRoleWithSAML, ...).
 	Unsigned map[string]bool
-	// Authorize decides whether p may call op; nil lets admin principals only.
+	// Authorize decides whether p may call op; nil asks the Edge's Authorizer.
 	Authorize func(ctx context.Context, p *principal.Principal, op string) error
+	// OwnAccount marks an API that acts in the caller's own account (IAM).
+	// Every other signed API administers the organization, and only
+	// principals of its management account may call it, as on AWS.
+	OwnAccount bool
+	// Fault is what the API answers a server fault with, when its model
+	// names one (IAM's ServiceFailure); nil answers InternalFailure.
+	Fault *apierr.Error
 }
 
 // IAMPrefix is the IAM action namespace of the service, e.g. "organizations".
@@ -66,18 +73,43 @@ func (s *Service) IAMPrefix() string {
 	return s.Model.Name
 }
 
-func (s *Service) authorize(ctx context.Context, p *principal.Principal, op string) error {
-	if s.Authorize != nil {
-		return s.Authorize(ctx, p, op)
-	}
-	if p != nil && p.Admin {
-		return nil
-	}
+// Authorizer decides whether an authenticated caller may take an action.
+// The Edge asks it before every signed call whose Service has no Authorize
+// of its own; handlers that act on a resource named in their input ask it
+// again for that resource (sts:AssumeRole on a role).
+type Authorizer interface {
+	Authorize(ctx context.Context, a Access) error
+}
+
+// Access is one action a caller asks to take.
+type Access struct {
+	Principal *principal.Principal
+	Action    string // "<IAM prefix>:<operation>"
+	Resource  string // an ARN, or "*" when the operation names none
+	// ManagementOnly: the API administers the organization, so only the
+	// management account's principals may call it.
+	ManagementOnly  bool
+	SourceIP        string
+	SecureTransport bool
+}
+
+// AccessOf is the caller in ctx asking to take action on resource.
+func AccessOf(ctx context.Context, action, resource string) Access {
+	o, _ := ctx.Value(originKey{}).(origin)
+	return Access{Principal: principal.From(ctx), Action: action, Resource: resource, SourceIP: o.ip, SecureTransport: o.secure}
+}
+
+// AccessDenied is the answer to an action the caller may not take (the
+// JSON protocols' AccessDeniedException; awsQuery renders it AccessDenied, 403).
+func AccessDenied(a Access) *apierr.Error {
 	arn := "anonymous"
-	if p != nil {
-		arn = p.ARN
+	if a.Principal != nil {
+		arn = a.Principal.ARN
 	}
-	return apierr.New(400, "AccessDeniedException", "User: %s is not authorized to perform: %s:%s", arn, s.IAMPrefix(), op)
+	if a.Resource != "" && a.Resource != "*" {
+		return apierr.New(400, "AccessDeniedException", "User: %s is not authorized to perform: %s on resource: %s", arn, a.Action, a.Resource)
+	}
+	return apierr.New(400, "AccessDeniedException", "User: %s is not authorized to perform: %s", arn, a.Action)
 }
 
 // ReadOnly reports whether an operation only reads (CloudTrail's readOnly):

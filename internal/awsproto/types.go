@@ -2,11 +2,13 @@ package awsproto
 
 import (
 	"encoding/json"
+	"encoding/xml"
 	"strconv"
 	"time"
 )
 
-// Timestamp is a time that awsJson1.1 and restJson1 send as epoch seconds.
+// Timestamp is a time that awsJson1.1 and restJson1 send as epoch seconds
+// and awsQuery sends as ISO-8601.
 type Timestamp time.Time
 
 func (t Timestamp) MarshalJSON() ([]byte, error) {
@@ -21,6 +23,11 @@ func (t *Timestamp) UnmarshalJSON(b []byte) error {
 	}
 	*t = Timestamp(time.UnixMilli(int64(f * 1000)).UTC())
 	return nil
+}
+
+// MarshalXML writes t as awsQuery services do: ISO-8601 in UTC.
+func (t Timestamp) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	return e.EncodeElement(time.Time(t).UTC().Format(time.RFC3339), start)
 }
 
 // Time returns t as a time.Time.

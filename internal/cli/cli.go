@@ -35,12 +35,21 @@ const Usage = `Admin commands (clients of a running server; AWS credentials from
   atrium user list | show NAME | disable NAME | enable NAME | delete NAME
   atrium group create NAME [--description D]
   atrium group list | add-member GROUP USER | remove-member GROUP USER
+  atrium permission-set create NAME [--description D] [--session-duration PT4H] [--relay-state URL]
+  atrium permission-set list | show NAME
+  atrium permission-set attach-policy NAME (POLICY | --customer-managed NAME[:PATH])
+  atrium permission-set put-inline-policy NAME FILE      (- for stdin)
+  atrium permission-set provision NAME [--account ACCOUNT]   (default: every account it is provisioned to)
+  atrium assignment create|delete --account ACCOUNT --permission-set NAME (--user NAME | --group NAME)
+  atrium assignment list [--account ACCOUNT] [--permission-set NAME] [--user NAME | --group NAME]
+  POLICY is an AWS managed policy ARN or name (ReadOnlyAccess); ACCOUNT is an account id or name.
 Common flags: --endpoint-url URL (env ATRIUM_ENDPOINT_URL, default http://127.0.0.1:8080),
   --output table|json, --profile NAME, --region REGION
 `
 
 // Env is what a command reads from its surroundings.
 type Env struct {
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 }
@@ -55,6 +64,7 @@ type command struct {
 	profile   *string
 	region    *string
 	aws       aws.Config
+	instance  string // the Identity Center instance ARN
 	storeID   string
 	optString map[string]*string
 }
@@ -67,7 +77,7 @@ func Run(ctx context.Context, noun string, args []string, env Env) int {
 	}
 	verb, rest := args[0], args[1:]
 	type spec struct {
-		positional []string
+		positional []string // "[NAME]" is optional
 		options    []string
 		run        func(context.Context, *command) error
 	}
@@ -82,6 +92,16 @@ func Run(ctx context.Context, noun string, args []string, env Env) int {
 		"group list":          {nil, nil, listGroups},
 		"group add-member":    {[]string{"GROUP", "USER"}, nil, addMember},
 		"group remove-member": {[]string{"GROUP", "USER"}, nil, removeMember},
+
+		"permission-set create":            {[]string{"NAME"}, []string{"description", "session-duration", "relay-state"}, createPermissionSet},
+		"permission-set list":              {nil, nil, listPermissionSets},
+		"permission-set show":              {[]string{"NAME"}, nil, showPermissionSet},
+		"permission-set attach-policy":     {[]string{"NAME", "[POLICY]"}, []string{"customer-managed"}, attachPolicy},
+		"permission-set put-inline-policy": {[]string{"NAME", "FILE"}, nil, putInlinePolicy},
+		"permission-set provision":         {[]string{"NAME"}, []string{"account"}, provisionPermissionSet},
+		"assignment create":                {nil, []string{"account", "permission-set", "user", "group"}, createAssignment},
+		"assignment list":                  {nil, []string{"account", "permission-set", "user", "group"}, listAssignments},
+		"assignment delete":                {nil, []string{"account", "permission-set", "user", "group"}, deleteAssignment},
 	}
 	sp, ok := specs[noun+" "+verb]
 	if !ok {
@@ -112,7 +132,13 @@ func Run(ctx context.Context, noun string, args []string, env Env) int {
 		c.args = append(c.args, c.flags.Arg(0))
 		rest = c.flags.Args()[1:]
 	}
-	if len(c.args) != len(sp.positional) {
+	required := 0
+	for _, p := range sp.positional {
+		if !strings.HasPrefix(p, "[") {
+			required++
+		}
+	}
+	if len(c.args) < required || len(c.args) > len(sp.positional) {
 		fmt.Fprintf(env.Stderr, "usage: atrium %s %s %s [flags]\n", noun, verb, strings.Join(sp.positional, " "))
 		return 2
 	}
@@ -155,6 +181,7 @@ func (c *command) connect(ctx context.Context) error {
 	if len(out.Instances) == 0 {
 		return errors.New("the server has no Identity Center instance")
 	}
+	c.instance = aws.ToString(out.Instances[0].InstanceArn)
 	c.storeID = aws.ToString(out.Instances[0].IdentityStoreId)
 	return nil
 }

@@ -24,7 +24,7 @@ type Handler func(ctx context.Context, tx store.Tx, job *store.Job) error
 type Runner struct {
 	Store    store.Store
 	Log      *slog.Logger
-	Lease    time.Duration // how long a claim lasts; 0 = 1 minute
+	Lease    time.Duration // how long a claim lasts; 0 = 15 seconds
 	Poll     time.Duration // how often to look for work from other nodes; 0 = 250ms
 	worker   string
 	handlers map[string]Handler
@@ -88,7 +88,9 @@ func (r *Runner) runOne(ctx context.Context) bool {
 	}
 	lease := r.Lease
 	if lease == 0 {
-		lease = time.Minute
+		// Short, so a job held by a node that died runs again soon after;
+		// every job here is one transaction that takes well under this.
+		lease = 15 * time.Second
 	}
 	var job *store.Job
 	err := r.Store.Write(ctx, func(tx store.Tx) error {

@@ -16,6 +16,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/atrium-sso/atrium/internal/config"
+	"github.com/atrium-sso/atrium/internal/creds"
 	"github.com/atrium-sso/atrium/internal/store"
 )
 
@@ -23,6 +24,36 @@ import (
 // whole handler in process: SigV4 verification, dispatch, model validation
 // and the indexed read, on SQLite. Signing happens outside the timer.
 func BenchmarkDescribeAccount(b *testing.B) {
+	benchDescribeAccount(b, func(srv *Server, org *store.Organization, root aws.Credentials) aws.Credentials { return root })
+}
+
+// BenchmarkDescribeAccountRoleCredentials is the same call signed with
+// temporary credentials of a role (AdministratorAccess) in the management
+// account: the session credential is looked up and the role's policies
+// evaluated on top.
+func BenchmarkDescribeAccountRoleCredentials(b *testing.B) {
+	benchDescribeAccount(b, func(srv *Server, org *store.Organization, _ aws.Credentials) aws.Credentials {
+		ctx := context.Background()
+		role := &store.IAMRole{AccountID: org.ManagementAccountID, Name: "Bench", Path: "/", RoleID: "AROABENCH000000000001",
+			AssumeRolePolicy:  `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + org.ManagementAccountID + `"},"Action":"sts:AssumeRole"}]}`,
+			ManagedPolicyARNs: []string{"arn:aws:iam::aws:policy/AdministratorAccess"}}
+		var issued *creds.Issued
+		err := srv.Store().Write(ctx, func(tx store.Tx) error {
+			if err := tx.PutRole(ctx, *role); err != nil {
+				return err
+			}
+			var err error
+			issued, err = creds.Issue(ctx, tx, creds.RoleSession{Role: role, SessionName: "bench", Duration: time.Hour}, time.Now())
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return aws.Credentials{AccessKeyID: issued.AccessKeyID, SecretAccessKey: issued.SecretAccessKey, SessionToken: issued.SessionToken}
+	})
+}
+
+func benchDescribeAccount(b *testing.B, signAs func(srv *Server, org *store.Organization, root aws.Credentials) aws.Credentials) {
 	ctx := context.Background()
 	cfg, err := config.Load([]string{"--data", b.TempDir()}, func(string) string { return "" })
 	if err != nil {
@@ -38,8 +69,8 @@ func BenchmarkDescribeAccount(b *testing.B) {
 	srv.Store().Read(ctx, func(tx store.Tx) error { org, err = tx.GetOrganization(ctx); return err })
 	body := `{"AccountId":"` + org.ManagementAccountID + `"}`
 	sum := sha256.Sum256([]byte(body))
-	creds := aws.Credentials{AccessKeyID: env["ATRIUM_BOOTSTRAP_ACCESS_KEY_ID"], SecretAccessKey: env["ATRIUM_BOOTSTRAP_SECRET_ACCESS_KEY"]}
 	signer := v4.NewSigner()
+	creds := signAs(srv, org, aws.Credentials{AccessKeyID: env["ATRIUM_BOOTSTRAP_ACCESS_KEY_ID"], SecretAccessKey: env["ATRIUM_BOOTSTRAP_SECRET_ACCESS_KEY"]})
 	reqs := make([]*http.Request, b.N)
 	for i := range reqs {
 		r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8080/", strings.NewReader(body))

@@ -20,10 +20,12 @@ import (
 	"github.com/atrium-sso/atrium/internal/accounts"
 	"github.com/atrium-sso/atrium/internal/adminapi"
 	"github.com/atrium-sso/atrium/internal/audit"
+	"github.com/atrium-sso/atrium/internal/authz"
 	"github.com/atrium-sso/atrium/internal/awsproto"
 	"github.com/atrium-sso/atrium/internal/config"
 	"github.com/atrium-sso/atrium/internal/creds"
 	"github.com/atrium-sso/atrium/internal/directory"
+	"github.com/atrium-sso/atrium/internal/iam"
 	"github.com/atrium-sso/atrium/internal/jobs"
 	"github.com/atrium-sso/atrium/internal/store"
 	"github.com/atrium-sso/atrium/internal/store/postgres"
@@ -94,10 +96,12 @@ func build(ctx context.Context, cfg *config.Config, db store.Store, log *slog.Lo
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not found", http.StatusNotFound)
 	})
+	authorizer := authz.New(db, org.ManagementAccountID)
 	edge := &awsproto.Edge{Auth: creds.NewAuthenticator(db, org.ManagementAccountID), Audit: audited, Log: log, Observe: m.observe, Next: mux,
-		Regions: map[string]bool{cfg.Region: true, "us-east-1": true}}
+		Regions: map[string]bool{cfg.Region: true, "us-east-1": true}, Authorizer: authorizer}
 	users := directory.New(audited, pager)
-	edge.Register(organizations.API(), creds.STS(), access.New(audited, pager).API(), users.API(), adminapi.API(users))
+	edge.Register(organizations.API(), creds.NewSTS(audited, authorizer).API(), access.New(audited, runner, pager, iam.Roles{}).API(), users.API(), adminapi.API(users),
+		iam.New(audited, pager).API())
 	s.handler = edge
 	return s, nil
 }
@@ -123,9 +127,11 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ok\n"))
 }
 
-// Start runs the background work (the job runner) until ctx ends, and marks the node ready.
+// Start runs the background work (the job runner, the sweep of expired
+// session credentials) until ctx ends, and marks the node ready.
 func (s *Server) Start(ctx context.Context) {
 	go s.runner.Run(ctx)
+	go creds.SweepExpired(ctx, s.store, s.log)
 	s.ready.Store(true)
 }
 

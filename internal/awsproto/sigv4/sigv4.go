@@ -70,6 +70,7 @@ const (
 	BadSignature              // signature mismatch, or payload hash header disagrees with the body
 	Expired                   // outside ±MaxSkew, or presigned URL past X-Amz-Expires
 	ScopeMismatch             // scope date != X-Amz-Date's day, or scope not ending in aws4_request
+	ExpiredToken              // temporary credentials past their expiry (set by the key's owner, not by Verify)
 )
 
 func (k Kind) String() string {
@@ -86,6 +87,8 @@ func (k Kind) String() string {
 		return "Expired"
 	case ScopeMismatch:
 		return "ScopeMismatch"
+	case ExpiredToken:
+		return "ExpiredToken"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
