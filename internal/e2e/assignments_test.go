@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/identitystore"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -401,6 +402,19 @@ func TestAccountAssignments(t *testing.T) {
 		list, err = f.sso.ListAccountAssignments(ctxT(t), &ssoadmin.ListAccountAssignmentsInput{InstanceArn: &f.instance, AccountId: &dev, PermissionSetArn: &ps})
 		if err != nil || len(list.AccountAssignments) != 0 {
 			t.Fatalf("assignments of a deleted user = %+v, %v", list, err)
+		}
+
+		// Closing an account removes what was assigned and provisioned there.
+		if _, err := f.n.organizations().CloseAccount(ctxT(t), &organizations.CloseAccountInput{AccountId: &prod}); err != nil {
+			t.Fatal(err)
+		}
+		list, err = f.sso.ListAccountAssignments(ctxT(t), &ssoadmin.ListAccountAssignmentsInput{InstanceArn: &f.instance, AccountId: &prod, PermissionSetArn: &ps})
+		if err != nil || len(list.AccountAssignments) != 0 {
+			t.Fatalf("assignments in a closed account = %+v, %v", list, err)
+		}
+		toAccount, err = f.sso.ListPermissionSetsProvisionedToAccount(ctxT(t), &ssoadmin.ListPermissionSetsProvisionedToAccountInput{InstanceArn: &f.instance, AccountId: &prod})
+		if err != nil || len(toAccount.PermissionSets) != 0 {
+			t.Fatalf("provisioned to a closed account = %+v, %v", toAccount, err)
 		}
 	})
 }
