@@ -38,7 +38,17 @@ func runLoad(ctx context.Context, o *options, tgt *target, creds aws.Credentials
 			return nil, err
 		}
 	}
+	var prep *prepared
+	if op.prepare != nil {
+		var err error
+		if prep, err = op.prepare(ctx, o, tgt, creds); err != nil {
+			return nil, err
+		}
+	}
 	mkCaller := func(worker int) *caller {
+		if prep != nil {
+			return prep.newCaller(worker)
+		}
 		if dir != nil {
 			return newDirCaller(tgt, op, creds, dir, worker)
 		}
@@ -98,6 +108,9 @@ func runLoad(ctx context.Context, o *options, tgt *target, creds aws.Credentials
 	if dir != nil {
 		res.Directory = dir.String()
 	}
+	if prep != nil {
+		res.Directory = prep.about
+	}
 	if res.ElapsedSeconds <= 0 { // interrupted during the warm-up
 		res.ElapsedSeconds = done.Sub(begin).Seconds()
 	}
@@ -136,6 +149,9 @@ func runLoad(ctx context.Context, o *options, tgt *target, creds aws.Credentials
 		if res.Machine != nil {
 			res.Machine.OtherCores = max(0, res.Machine.OtherCores-res.Server.CPUCores)
 		}
+	}
+	if prep != nil && prep.finish != nil {
+		res.After, res.AfterErrors = prep.finish(ctx)
 	}
 	return res, nil
 }

@@ -18,6 +18,15 @@
 //
 // With --identity-store-id (which skips sso-admin ListInstances) and
 // --access-key/--secret-key the same ops run against an emulator such as moto.
+//
+// The sso-admin ops (describe-permission-set, create-account-assignment,
+// create-account-assignment-wait, list-account-assignments-for-principal)
+// read the fixture that seed-access makes through the APIs; measure-provision
+// times pushing a permission set change to every account it is in:
+//
+//	go run ./cmd/atrium-load seed-access --credentials DIR/bootstrap-credentials --ids /tmp/access.jsonl
+//	go run ./cmd/atrium-load --credentials DIR/bootstrap-credentials --op create-account-assignment-wait --ids /tmp/access.jsonl
+//	go run ./cmd/atrium-load measure-provision --credentials DIR/bootstrap-credentials --ids /tmp/access.jsonl
 package main
 
 import (
@@ -59,8 +68,10 @@ type options struct {
 	json        bool
 	timeout     time.Duration
 	serverPID   int
-	ids         string // identitystore ops: users and groups to pick from
-	storeID     string // identitystore ops: the identity store, instead of ListInstances
+	ids         string        // identitystore and sso-admin ops: what to pick from
+	storeID     string        // identitystore ops: the identity store, instead of ListInstances
+	poll        time.Duration // create-account-assignment-wait: how often to ask for the status
+	spread      string        // the create-account-assignment ops: how the pairs are walked
 
 	measureStart string // server binary: measure start-to-healthy instead of load
 	data         string // its data folder
@@ -121,11 +132,13 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, fmt.Sprintf("measured duration (at most %s)", maxDuration))
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, fmt.Sprintf("warm-up before measuring, not counted (at most %s)", maxWarmup))
 	fs.StringVar(&o.op, "op", "describe-account", "operation: "+opNames())
-	fs.StringVar(&o.ids, "ids", "", "identitystore ops: users and groups to pick from, as written by atrium-load seed --ids (default: up to 1000 users found with ListUsers)")
+	fs.StringVar(&o.ids, "ids", "", "identitystore ops: users and groups to pick from, as written by atrium-load seed --ids (default: up to 1000 users found with ListUsers); sso-admin ops (required): the fixture written by atrium-load seed-access --ids")
 	fs.StringVar(&o.storeID, "identity-store-id", "", "identitystore ops: the identity store (default: from the --ids file, else sso-admin ListInstances)")
 	fs.StringVar(&o.accountID, "account-id", "", "account for describe-account (default: the management account, from DescribeOrganization)")
+	fs.DurationVar(&o.poll, "poll", 0, fmt.Sprintf("create-account-assignment-wait: poll DescribeAccountAssignmentCreationStatus this often (default %s)", defaultPoll))
+	fs.StringVar(&o.spread, "assign-spread", "", "the create-account-assignment ops: "+spreadAccounts+" (default: each call in the next account, so the first pass provisions a role in every account) or "+spreadPrincipals+" (the next principal in the same account)")
 	fs.BoolVar(&o.json, "json", false, "print the result as JSON")
-	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "per-request timeout")
+	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "per-request timeout (create-account-assignment-wait: for the whole wait)")
 	fs.IntVar(&o.serverPID, "measure-server", 0, "PID of the server: report its RSS and CPU time (from /proc) around the run")
 	fs.StringVar(&o.measureStart, "measure-start", "", "server binary: measure exec-to-healthy on the existing database in --data instead of running load")
 	fs.StringVar(&o.data, "data", "", "data folder for --measure-start (bootstrapped first if it holds no database)")
@@ -133,6 +146,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: atrium-load [flags]          signed load of one operation")
 		fmt.Fprintln(stderr, "       atrium-load seed [flags]     fill the identity store (atrium-load seed -h)")
+		fmt.Fprintln(stderr, "       atrium-load seed-access [flags]        accounts, permission sets, principals and assignments (atrium-load seed-access -h)")
+		fmt.Fprintln(stderr, "       atrium-load measure-provision [flags]  time ProvisionPermissionSet to every account (atrium-load measure-provision -h)")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -166,8 +181,21 @@ func (o *options) validate() error {
 	if !ok {
 		return fmt.Errorf("--op %q: want one of %s", o.op, opNames())
 	}
-	if op.next == nil && (o.ids != "" || o.storeID != "") {
-		return fmt.Errorf("--ids and --identity-store-id only apply to the identitystore ops")
+	switch {
+	case op.next == nil && o.storeID != "":
+		return fmt.Errorf("--identity-store-id only applies to the identitystore ops")
+	case op.next == nil && op.prepare == nil && o.ids != "":
+		return fmt.Errorf("--ids only applies to the identitystore and sso-admin ops")
+	case op.prepare != nil && o.ids == "":
+		return fmt.Errorf("--op %s needs --ids FILE, as written by atrium-load seed-access --ids", o.op)
+	case o.poll < 0 || o.poll > time.Second:
+		return fmt.Errorf("--poll must not be negative and at most 1s")
+	case o.poll != 0 && o.op != "create-account-assignment-wait":
+		return fmt.Errorf("--poll only applies to --op create-account-assignment-wait")
+	case o.spread != "" && o.spread != spreadAccounts && o.spread != spreadPrincipals:
+		return fmt.Errorf("--assign-spread must be %s or %s", spreadAccounts, spreadPrincipals)
+	case o.spread != "" && o.op != "create-account-assignment" && o.op != "create-account-assignment-wait":
+		return fmt.Errorf("--assign-spread only applies to the create-account-assignment ops")
 	}
 	if o.storeID != "" && !identityStoreIDPattern.MatchString(o.storeID) {
 		return fmt.Errorf("--identity-store-id %q is not an identity store id (d-0123456789 or a UUID)", o.storeID)
@@ -195,8 +223,15 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	if len(args) > 0 && args[0] == "seed" {
-		return runSeed(ctx, args[1:], stdout, stderr, getenv)
+	if len(args) > 0 {
+		switch args[0] {
+		case "seed":
+			return runSeed(ctx, args[1:], stdout, stderr, getenv)
+		case "seed-access":
+			return runSeedAccess(ctx, args[1:], stdout, stderr, getenv)
+		case "measure-provision":
+			return runMeasureProvision(ctx, args[1:], stdout, stderr, getenv)
+		}
 	}
 	o, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -240,7 +275,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	} else {
 		res.print(stdout)
 	}
-	if res.Errors > 0 || res.WarmupErrors > 0 || res.Interrupted {
+	if res.Errors > 0 || res.WarmupErrors > 0 || res.AfterErrors > 0 || res.Interrupted {
 		return 1
 	}
 	return 0

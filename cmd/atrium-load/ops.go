@@ -67,6 +67,21 @@ type operation struct {
 	next      func(g *gen) ([]byte, expect)
 	checkWant func(body []byte, want *expect) error
 	needs     dirNeed // what the directory must hold
+
+	// The sso-admin ops (accessops.go) read their fixture and make their
+	// callers in prepare; a call of theirs may take several requests (call).
+	prepare func(ctx context.Context, o *options, tgt *target, creds aws.Credentials) (*prepared, error)
+	call    func(ctx context.Context, c *caller) ([]byte, *callError)
+}
+
+// prepared is what an op's prepare made ready for a run.
+type prepared struct {
+	about     string                   // what the calls pick from, for the report
+	newCaller func(worker int) *caller // worker -1 is the first, checking call
+	// finish runs after the measured window (and its figures): it waits for
+	// work the calls left queued and says how that ended; failures count as
+	// errors of the run.
+	finish func(ctx context.Context) (note string, failures int64)
 }
 
 var operations = map[string]*operation{
@@ -231,6 +246,9 @@ func (c *caller) sign(ctx context.Context, signingName, contentType, target stri
 // do builds, signs and sends the operation's next request and checks its
 // answer; it returns the response body on success.
 func (c *caller) do(ctx context.Context) ([]byte, *callError) {
+	if c.op.call != nil {
+		return c.op.call(ctx, c)
+	}
 	req, err := c.request(ctx)
 	if err != nil {
 		return nil, &callError{key: "client: request", msg: err.Error()}

@@ -185,6 +185,8 @@ type loadResult struct {
 	NumCPU           int           `json:"num_cpu"`
 	Server           *serverStats  `json:"server,omitempty"`
 	Machine          *machineStats `json:"machine,omitempty"`
+	After            string        `json:"after,omitempty"`        // what the op's finish saw: queued work settling
+	AfterErrors      int64         `json:"after_errors,omitempty"` // of that work, what failed
 	Interrupted      bool          `json:"interrupted,omitempty"`
 }
 
@@ -223,6 +225,9 @@ func (r *loadResult) print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "machine      %.2f of %d cores busy, %.2f of them not %s (steal %.2f); load average %.2f\n",
 			m.BusyCores, r.NumCPU, m.OtherCores, who, m.StealCores, m.LoadAvg1)
+	}
+	if r.After != "" {
+		fmt.Fprintf(w, "after        %s\n", r.After)
 	}
 	for _, e := range r.ErrorKinds {
 		fmt.Fprintf(w, "error        %-40s %d  (e.g. %q)\n", e.Kind, e.Count, e.Example)
