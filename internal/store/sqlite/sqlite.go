@@ -49,6 +49,8 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 func Dialect() sqlstore.Dialect {
 	return sqlstore.Dialect{
 		Name: "sqlite",
+		// One writer: concurrent writes share a commit instead of queueing for one each.
+		GroupCommit: true,
 		IsUnique: func(err error) bool {
 			var e *sqlite.Error
 			if !errors.As(err, &e) {

@@ -42,6 +42,9 @@ type Dialect struct {
 	// Lock serialises migrations and bootstrap across processes; nil when the
 	// write connection already does (SQLite's single writer).
 	Lock func(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
+	// GroupCommit commits concurrent writes together (groupcommit.go): for
+	// a database with a single writer, where each commit's cost is shared.
+	GroupCommit bool
 }
 
 // DB is a store.Store over database/sql.
@@ -52,6 +55,8 @@ type DB struct {
 	// Prepared statements, by pool and query text: preparing costs as much as
 	// running a small query, and the query texts are a fixed set.
 	stmts sync.Map // stmtKey -> *sql.Stmt
+	// committer batches writes when the dialect asks for group commit.
+	committer *committer
 }
 
 type stmtKey struct {
@@ -81,7 +86,11 @@ func New(d Dialect, write, read *sql.DB) *DB {
 	if read == nil {
 		read = write
 	}
-	return &DB{dialect: d, write: write, read: read}
+	db := &DB{dialect: d, write: write, read: read}
+	if d.GroupCommit {
+		db.committer = newCommitter(db)
+	}
+	return db
 }
 
 func (db *DB) Backend() string { return db.dialect.Name }
@@ -94,6 +103,9 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 func (db *DB) Close() error {
+	if db.committer != nil {
+		db.committer.close()
+	}
 	db.stmts.Range(func(_, s any) bool { s.(*sql.Stmt).Close(); return true })
 	err := db.write.Close()
 	if db.read != db.write {
@@ -132,6 +144,9 @@ func (db *DB) Write(ctx context.Context, fn func(store.Tx) error) error {
 }
 
 func (db *DB) writeOnce(ctx context.Context, fn func(store.Tx) error) error {
+	if db.committer != nil {
+		return db.committer.write(ctx, fn)
+	}
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -144,7 +159,7 @@ func (db *DB) writeOnce(ctx context.Context, fn func(store.Tx) error) error {
 }
 
 func (db *DB) Read(ctx context.Context, fn func(store.Tx) error) error {
-	return fn(&tx{db: db, pool: db.read})
+	return fn(&tx{db: db, pool: db.read, detached: true})
 }
 
 // Migrate applies the embedded migrations not yet applied, then runs after
