@@ -310,6 +310,9 @@ func (e *Edge) serve(w http.ResponseWriter, r *http.Request, p Protocol) {
 // serveREST runs a restJson1 call matched by its route.
 func (e *Edge) serveREST(w http.ResponseWriter, r *http.Request, ro *restOp, pattern string) {
 	c := &call{proto: JSON, service: ro.service, op: ro.op, start: time.Now()}
+	if ro.service.OAuthErrors {
+		c.proto = OAuth
+	}
 	defer e.finish(r, c)
 	body, err := readBody(r)
 	if err != nil {
@@ -361,7 +364,7 @@ func (e *Edge) run(w http.ResponseWriter, r *http.Request, c *call, body []byte,
 		e.fail(w, r, c, err)
 		return
 	}
-	audited := e.Audit != nil && !ReadOnly(c.op)
+	audited := e.Audit != nil && (!ReadOnly(c.op) || c.service.AuditedReads[c.op])
 	if audited {
 		ctx = audit.Begin(ctx, e.auditEvent(ctx, r, c, opModel.Input.Redact(value)))
 	}

@@ -17,6 +17,7 @@ type Protocol int
 const (
 	JSON  Protocol = iota // awsJson1.1 and restJson1: {"__type", "message"}
 	Query                 // awsQuery: <ErrorResponse> XML
+	OAuth                 // restJson1 speaking OAuth 2.0 (sso-oidc): {"error", "error_description"}
 )
 
 // authError turns a SigV4 failure into the error each protocol's SDKs expect
@@ -82,6 +83,9 @@ func WriteError(w http.ResponseWriter, p Protocol, xmlns string, requestID strin
 	}
 	h := w.Header()
 	h.Set("x-amzn-RequestId", requestID)
+	if p == OAuth {
+		return writeOAuthError(w, oauthEquivalent(e), status)
+	}
 	if p == Query {
 		h.Set("Content-Type", "text/xml")
 		w.WriteHeader(status)
@@ -104,6 +108,43 @@ func WriteError(w http.ResponseWriter, p Protocol, xmlns string, requestID strin
 	}
 	body["__type"] = e.Code
 	body["message"] = e.Message
+	b, _ := json.Marshal(body)
+	w.Write(b)
+	return e
+}
+
+// oauthEquivalents are, for the errors the edge itself raises, the
+// sso-oidc exception and OAuth error code that mean the same.
+var oauthEquivalents = map[string][2]string{
+	"ValidationException":            {"InvalidRequestException", "invalid_request"},
+	"SerializationException":         {"InvalidRequestException", "invalid_request"},
+	"RequestEntityTooLargeException": {"InvalidRequestException", "invalid_request"},
+	"InternalFailure":                {"InternalServerException", "server_error"},
+}
+
+func oauthEquivalent(e *apierr.Error) *apierr.Error {
+	eq, ok := oauthEquivalents[e.Code]
+	if !ok || e.Fields["error"] != nil {
+		return e
+	}
+	c := e.With("error", eq[1])
+	c.Code = eq[0]
+	return c
+}
+
+// writeOAuthError renders e as sso-oidc does: the OAuth error code and
+// description (plus any other member of the exception) in the body, the
+// exception name in x-amzn-ErrorType, which is what the SDKs match on.
+func writeOAuthError(w http.ResponseWriter, e *apierr.Error, status int) *apierr.Error {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("x-amzn-ErrorType", e.Code)
+	w.WriteHeader(status)
+	body := make(map[string]any, len(e.Fields)+1)
+	for k, v := range e.Fields {
+		body[k] = v
+	}
+	body["error_description"] = e.Message
 	b, _ := json.Marshal(body)
 	w.Write(b)
 	return e

@@ -63,6 +63,13 @@ type Service struct {
 	// Fault is what the API answers a server fault with, when its model
 	// names one (IAM's ServiceFailure); nil answers InternalFailure.
 	Fault *apierr.Error
+	// AuditedReads are operations audited although their names say they
+	// only read (the portal's GetRoleCredentials issues credentials).
+	AuditedReads map[string]bool
+	// OAuthErrors: the API answers errors as OAuth 2.0 does, {"error",
+	// "error_description"}, with the exception name in x-amzn-ErrorType
+	// (sso-oidc).
+	OAuthErrors bool
 }
 
 // IAMPrefix is the IAM action namespace of the service, e.g. "organizations".

@@ -33,6 +33,8 @@ import (
 const Usage = `Admin commands (clients of a running server; AWS credentials from the standard chain):
   atrium user create NAME --given-name G --family-name F [--display-name D] [--email E]
   atrium user list | show NAME | disable NAME | enable NAME | delete NAME
+  atrium user set-password NAME [--temporary]   (reads the password from stdin)
+  atrium user set-password NAME --generate      (prints a one-time password)
   atrium group create NAME [--description D]
   atrium group list | add-member GROUP USER | remove-member GROUP USER
   atrium permission-set create NAME [--description D] [--session-duration PT4H] [--relay-state URL]
@@ -42,6 +44,9 @@ const Usage = `Admin commands (clients of a running server; AWS credentials from
   atrium permission-set provision NAME [--account ACCOUNT]   (default: every account it is provisioned to)
   atrium assignment create|delete --account ACCOUNT --permission-set NAME (--user NAME | --group NAME)
   atrium assignment list [--account ACCOUNT] [--permission-set NAME] [--user NAME | --group NAME]
+  atrium settings get [KEY] | set KEY VALUE     (mfa.mode, mfa.prompt, portal.session-duration, password.*)
+  atrium session list [--user NAME]
+  atrium session revoke ID | --user NAME        (ends its tokens and role credentials at once)
   POLICY is an AWS managed policy ARN or name (ReadOnlyAccess); ACCOUNT is an account id or name.
 Common flags: --endpoint-url URL (env ATRIUM_ENDPOINT_URL, default http://127.0.0.1:8080),
   --output table|json, --profile NAME, --region REGION
@@ -67,6 +72,7 @@ type command struct {
 	instance  string // the Identity Center instance ARN
 	storeID   string
 	optString map[string]*string
+	optBool   map[string]*bool
 }
 
 // Run runs `atrium <noun> <verb> …` and returns the exit code.
@@ -88,6 +94,11 @@ func Run(ctx context.Context, noun string, args []string, env Env) int {
 		"user disable":        {[]string{"NAME"}, nil, func(ctx context.Context, c *command) error { return setUserStatus(ctx, c, false) }},
 		"user enable":         {[]string{"NAME"}, nil, func(ctx context.Context, c *command) error { return setUserStatus(ctx, c, true) }},
 		"user delete":         {[]string{"NAME"}, nil, deleteUser},
+		"user set-password":   {[]string{"NAME"}, nil, setPassword},
+		"settings get":        {[]string{"[KEY]"}, nil, getSettings},
+		"settings set":        {[]string{"KEY", "VALUE"}, nil, setSetting},
+		"session list":        {nil, []string{"user"}, listSessions},
+		"session revoke":      {[]string{"[ID]"}, []string{"user"}, revokeSessions},
 		"group create":        {[]string{"NAME"}, []string{"description"}, createGroup},
 		"group list":          {nil, nil, listGroups},
 		"group add-member":    {[]string{"GROUP", "USER"}, nil, addMember},
@@ -108,7 +119,11 @@ func Run(ctx context.Context, noun string, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "atrium: unknown command %q\n\n%s", noun+" "+verb, Usage)
 		return 2
 	}
-	c := &command{env: env, flags: flag.NewFlagSet("atrium "+noun+" "+verb, flag.ContinueOnError), optString: map[string]*string{}}
+	// Commands' on/off flags.
+	switches := map[string][]string{
+		"user set-password": {"temporary", "generate"},
+	}
+	c := &command{env: env, flags: flag.NewFlagSet("atrium "+noun+" "+verb, flag.ContinueOnError), optString: map[string]*string{}, optBool: map[string]*bool{}}
 	c.flags.SetOutput(env.Stderr)
 	def := env.Getenv("ATRIUM_ENDPOINT_URL")
 	if def == "" {
@@ -120,6 +135,9 @@ func Run(ctx context.Context, noun string, args []string, env Env) int {
 	c.region = c.flags.String("region", "", "region to sign for (default: from the AWS config, else us-east-1)")
 	for _, o := range sp.options {
 		c.optString[o] = c.flags.String(o, "", o)
+	}
+	for _, o := range switches[noun+" "+verb] {
+		c.optBool[o] = c.flags.Bool(o, false, o)
 	}
 	// Flags may come before, between or after the positional arguments.
 	for {
@@ -159,6 +177,8 @@ func Run(ctx context.Context, noun string, args []string, env Env) int {
 
 func (c *command) opt(name string) string { return *c.optString[name] }
 
+func (c *command) optSet(name string) bool { return *c.optBool[name] }
+
 // connect loads credentials and finds the identity store.
 func (c *command) connect(ctx context.Context) error {
 	opts := []func(*config.LoadOptions) error{config.WithDefaultRegion("us-east-1")}
@@ -190,6 +210,11 @@ func (c *command) identitystore() *identitystore.Client { return identitystore.N
 
 // admin calls an operation of Atrium's own admin API, signed like any AWS call.
 func (c *command) admin(ctx context.Context, op string, in any) error {
+	return c.adminOut(ctx, op, in, nil)
+}
+
+// adminOut is admin that also reads the operation's output into out (when not nil).
+func (c *command) adminOut(ctx context.Context, op string, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return err
@@ -213,14 +238,20 @@ func (c *command) admin(ctx context.Context, op string, in any) error {
 		return err
 	}
 	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
 	if resp.StatusCode == http.StatusOK {
-		return nil
+		if out == nil {
+			return nil
+		}
+		return json.Unmarshal(raw, out)
 	}
 	var e struct {
 		Type    string `json:"__type"`
 		Message string `json:"message"`
 	}
-	raw, _ := io.ReadAll(resp.Body)
 	if json.Unmarshal(raw, &e) != nil || e.Type == "" {
 		return fmt.Errorf("%s: HTTP %d", op, resp.StatusCode)
 	}

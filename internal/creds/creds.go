@@ -33,7 +33,21 @@ type Authenticator struct {
 	keys     ttlcache.Cache[string, *store.AccessKey]
 	sessions ttlcache.Cache[string, *store.SessionCredential]
 	now      func() time.Time
+
+	// Revocation decides, at every call, whether credentials issued from a
+	// sign-in session may still be used. Without one they may not.
+	Revocation SessionValidator
 }
+
+// SessionValidator decides whether temporary credentials tied to a sign-in
+// session are still valid (package portal): ErrRevoked when they are not.
+type SessionValidator interface {
+	ValidateSessionCredential(ctx context.Context, c *store.SessionCredential) error
+}
+
+// ErrRevoked: the credentials' sign-in session ended, its user was
+// disabled or deleted, or the user no longer holds the role they are for.
+var ErrRevoked = errors.New("creds: credentials revoked")
 
 // keyTTL bounds how stale a cached access key or session credential may be.
 const keyTTL = time.Second
@@ -145,7 +159,20 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 		}
 	}
 	if c := slot.session; c != nil {
-		return a.rolePrincipal(c, res.SessionToken)
+		p, err := a.rolePrincipal(c, res.SessionToken)
+		if err != nil || c.SessionID == "" {
+			return p, err
+		}
+		if a.Revocation == nil {
+			return nil, errInvalidToken
+		}
+		if err := a.Revocation.ValidateSessionCredential(ctx, c); err != nil {
+			if errors.Is(err, ErrRevoked) {
+				return nil, errInvalidToken
+			}
+			return nil, err
+		}
+		return p, nil
 	}
 	k := slot.key
 	if res.SessionToken != "" {

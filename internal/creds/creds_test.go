@@ -138,6 +138,7 @@ func TestRoleCredentialsUntilTheyExpire(t *testing.T) {
 	clock := time.Now().Truncate(time.Second)
 	a := NewAuthenticator(db, "111111111111")
 	a.now = func() time.Time { return clock }
+	a.Revocation = signInSessions{"signin-1": nil}
 	c := issued(t, db, clock, 15*time.Minute)
 	creds := aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken}
 
@@ -178,6 +179,7 @@ func TestRemovedSessionCredentialStopsWorkingWithinTTL(t *testing.T) {
 	clock := time.Now()
 	a := NewAuthenticator(db, "111111111111")
 	a.now = func() time.Time { return clock }
+	a.Revocation = signInSessions{"signin-1": nil}
 	c := issued(t, db, clock, time.Hour)
 	creds := aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken}
 	r, body := signedWith(t, creds)
@@ -215,5 +217,61 @@ func TestStoredCredentialKeepsNoToken(t *testing.T) {
 	r, body := signedWith(t, aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: got.SessionTokenHash})
 	if _, err := a.Authenticate(ctx, r, body); kindOf(err) != "UnknownKey" {
 		t.Fatalf("the stored hash used as the token: %v", err)
+	}
+}
+
+// signInSessions answers for sign-in sessions by id: the error each has
+// (nil = live); an unknown one is revoked.
+type signInSessions map[string]error
+
+func (s signInSessions) ValidateSessionCredential(ctx context.Context, c *store.SessionCredential) error {
+	err, ok := s[c.SessionID]
+	if !ok {
+		return ErrRevoked
+	}
+	return err
+}
+
+// Credentials issued from a sign-in session are checked at every call:
+// revoked ones are an invalid token, a failed check is a fault (not a
+// pass), and with no one to ask they are refused. Credentials of a plain
+// AssumeRole have no session to ask about.
+func TestSessionCredentialsNeedTheirSignInSession(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	c := issued(t, db, time.Now(), time.Hour)
+	creds := aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken}
+	broken := errors.New("database down")
+	for name, tc := range map[string]struct {
+		check SessionValidator
+		want  string
+	}{
+		"live":        {signInSessions{"signin-1": nil}, ""},
+		"revoked":     {signInSessions{"signin-1": ErrRevoked}, "UnknownKey"},
+		"unknown":     {signInSessions{}, "UnknownKey"},
+		"check fails": {signInSessions{"signin-1": broken}, broken.Error()},
+		"no checker":  {nil, "UnknownKey"},
+	} {
+		a := NewAuthenticator(db, "111111111111")
+		a.Revocation = tc.check
+		r, body := signedWith(t, creds)
+		_, err := a.Authenticate(ctx, r, body)
+		if got := kindOf(err); (err == nil) != (tc.want == "") || (err != nil && got != tc.want) {
+			t.Errorf("%s: %v; want %q", name, err, tc.want)
+		}
+	}
+	// A plain AssumeRole's credentials are not tied to a session.
+	role := &store.IAMRole{AccountID: "222222222222", Name: "Ops", Path: "/team/", RoleID: "AROAOPS00000000000001"}
+	var plain *Issued
+	db.Write(ctx, func(tx store.Tx) error {
+		var err error
+		plain, err = Issue(ctx, tx, RoleSession{Role: role, SessionName: "ci", SourceARN: "arn:aws:iam::111111111111:root", Duration: time.Hour}, time.Now())
+		return err
+	})
+	a := NewAuthenticator(db, "111111111111")
+	a.Revocation = signInSessions{}
+	r, body := signedWith(t, aws.Credentials{AccessKeyID: plain.AccessKeyID, SecretAccessKey: plain.SecretAccessKey, SessionToken: plain.SessionToken})
+	if _, err := a.Authenticate(ctx, r, body); err != nil {
+		t.Fatalf("plain AssumeRole credentials: %v", err)
 	}
 }

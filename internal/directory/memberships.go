@@ -1,8 +1,10 @@
 package directory
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/atrium-sso/atrium/internal/awsproto"
 	"github.com/atrium-sso/atrium/internal/ids"
@@ -84,13 +86,13 @@ func (s *Service) deleteGroupMembership(ctx context.Context, in *membershipIDIn)
 // principalsExist reports a missing group or user as ResourceNotFound of that type.
 func principalsExist(ctx context.Context, tx store.Tx, identityStoreID, groupID, userID string) error {
 	if groupID != "" {
-		if _, err := tx.GetGroup(ctx, identityStoreID, groupID); err != nil {
-			return notFoundAs(err, groupNotFound(groupID))
+		if ok, err := tx.PrincipalExists(ctx, identityStoreID, store.PrincipalGroup, groupID); err != nil || !ok {
+			return cmp.Or(err, error(groupNotFound(groupID)))
 		}
 	}
 	if userID != "" {
-		if _, err := tx.GetUser(ctx, identityStoreID, userID); err != nil {
-			return notFoundAs(err, userNotFound(userID))
+		if ok, err := tx.PrincipalExists(ctx, identityStoreID, store.PrincipalUser, userID); err != nil || !ok {
+			return cmp.Or(err, error(userNotFound(userID)))
 		}
 	}
 	return nil
@@ -130,18 +132,25 @@ type listGroupMembershipsOut struct {
 func (s *Service) listGroupMemberships(ctx context.Context, in *listGroupMembershipsIn) (*listGroupMembershipsOut, error) {
 	out := listGroupMembershipsOut{GroupMemberships: []membershipOut{}}
 	return &out, s.read(ctx, in.IdentityStoreId, func(tx store.Tx) error {
-		if err := principalsExist(ctx, tx, in.IdentityStoreId, in.GroupId, ""); err != nil {
-			return err
-		}
 		list, next, err := page(s, "ListGroupMemberships/"+in.IdentityStoreId+"/"+in.GroupId, in.NextToken, in.MaxResults,
 			func(after string, limit int) ([]store.GroupMembership, error) {
 				return tx.ListGroupMemberships(ctx, in.IdentityStoreId, in.GroupId, after, limit)
 			}, func(m store.GroupMembership) string { return m.ID })
+		// Memberships are deleted with their group: only an empty page (or
+		// none) leaves the group's existence to check.
+		if err != nil || len(list) == 0 {
+			if err := principalsExist(ctx, tx, in.IdentityStoreId, in.GroupId, ""); err != nil {
+				return err
+			}
+		}
+		if err != nil {
+			return err
+		}
 		for i := range list {
 			out.GroupMemberships = append(out.GroupMemberships, toMembership(&list[i]))
 		}
 		out.NextToken = next
-		return err
+		return nil
 	})
 }
 
@@ -156,18 +165,25 @@ func (s *Service) listGroupMembershipsForMember(ctx context.Context, in *listFor
 	out := listGroupMembershipsOut{GroupMemberships: []membershipOut{}}
 	userID := in.MemberId.UserId
 	return &out, s.read(ctx, in.IdentityStoreId, func(tx store.Tx) error {
-		if err := principalsExist(ctx, tx, in.IdentityStoreId, "", userID); err != nil {
-			return err
-		}
 		list, next, err := page(s, "ListGroupMembershipsForMember/"+in.IdentityStoreId+"/"+userID, in.NextToken, in.MaxResults,
 			func(after string, limit int) ([]store.GroupMembership, error) {
 				return tx.ListGroupMembershipsForMember(ctx, in.IdentityStoreId, userID, after, limit)
 			}, func(m store.GroupMembership) string { return m.ID })
+		// Memberships are deleted with their user: only an empty page (or
+		// none) leaves the user's existence to check.
+		if err != nil || len(list) == 0 {
+			if err := principalsExist(ctx, tx, in.IdentityStoreId, "", userID); err != nil {
+				return err
+			}
+		}
+		if err != nil {
+			return err
+		}
 		for i := range list {
 			out.GroupMemberships = append(out.GroupMemberships, toMembership(&list[i]))
 		}
 		out.NextToken = next
-		return err
+		return nil
 	})
 }
 
@@ -192,19 +208,12 @@ type isMemberInGroupsOut struct {
 func (s *Service) isMemberInGroups(ctx context.Context, in *isMemberInGroupsIn) (*isMemberInGroupsOut, error) {
 	out := isMemberInGroupsOut{Results: []membershipExists{}}
 	return &out, s.read(ctx, in.IdentityStoreId, func(tx store.Tx) error {
-		if err := principalsExist(ctx, tx, in.IdentityStoreId, "", in.MemberId.UserId); err != nil {
-			return err
-		}
-		list, err := tx.GroupMembershipsIn(ctx, in.IdentityStoreId, in.MemberId.UserId, in.GroupIds)
+		groups, err := tx.GroupsWithMember(ctx, in.IdentityStoreId, in.MemberId.UserId, in.GroupIds)
 		if err != nil {
-			return err
-		}
-		member := map[string]bool{}
-		for _, m := range list {
-			member[m.GroupID] = true
+			return notFoundAs(err, userNotFound(in.MemberId.UserId))
 		}
 		for _, g := range in.GroupIds {
-			out.Results = append(out.Results, membershipExists{GroupId: g, MemberId: in.MemberId, MembershipExists: member[g]})
+			out.Results = append(out.Results, membershipExists{GroupId: g, MemberId: in.MemberId, MembershipExists: slices.Contains(groups, g)})
 		}
 		return nil
 	})

@@ -93,6 +93,14 @@ func SessionToken() string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
+// UserCodeAlphabet is what device authorization user codes are made of:
+// consonants only (RFC 8628 §6.1), so no two read alike and no word is spelt.
+const UserCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
+
+// UserCode is a device authorization's user code, XXXX-XXXX: 34 bits a
+// person can read aloud and type.
+func UserCode() string { return pick(UserCodeAlphabet, 4) + "-" + pick(UserCodeAlphabet, 4) }
+
 // UUID is a random (version 4) UUID, as AWS request ids are.
 func UUID() string {
 	b := make([]byte, 16)

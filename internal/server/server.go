@@ -27,10 +27,14 @@ import (
 	"github.com/atrium-sso/atrium/internal/directory"
 	"github.com/atrium-sso/atrium/internal/iam"
 	"github.com/atrium-sso/atrium/internal/jobs"
+	"github.com/atrium-sso/atrium/internal/oauth"
+	"github.com/atrium-sso/atrium/internal/portal"
+	"github.com/atrium-sso/atrium/internal/signin"
 	"github.com/atrium-sso/atrium/internal/store"
 	"github.com/atrium-sso/atrium/internal/store/postgres"
 	"github.com/atrium-sso/atrium/internal/store/sqlite"
 	"github.com/atrium-sso/atrium/internal/store/sqlstore"
+	"github.com/atrium-sso/atrium/internal/web"
 )
 
 // Version is set at build time with -ldflags "-X …/server.Version=…".
@@ -43,6 +47,7 @@ type Server struct {
 	store   store.Store
 	handler http.Handler
 	runner  *jobs.Runner
+	signin  *signin.Service
 	ready   atomic.Bool
 }
 
@@ -97,11 +102,28 @@ func build(ctx context.Context, cfg *config.Config, db store.Store, log *slog.Lo
 		http.Error(w, "not found", http.StatusNotFound)
 	})
 	authorizer := authz.New(db, org.ManagementAccountID)
-	edge := &awsproto.Edge{Auth: creds.NewAuthenticator(db, org.ManagementAccountID), Audit: audited, Log: log, Observe: m.observe, Next: mux,
+	authn := creds.NewAuthenticator(db, org.ManagementAccountID)
+	edge := &awsproto.Edge{Auth: authn, Audit: audited, Log: log, Observe: m.observe, Next: mux,
 		Regions: map[string]bool{cfg.Region: true, "us-east-1": true}, Authorizer: authorizer}
 	users := directory.New(audited, pager)
-	edge.Register(organizations.API(), creds.NewSTS(audited, authorizer).API(), access.New(audited, runner, pager, iam.Roles{}).API(), users.API(), adminapi.API(users),
-		iam.New(audited, pager).API())
+	signins, err := signin.New(ctx, audited, signin.Options{URL: cfg.URL})
+	if err != nil {
+		return nil, err
+	}
+	s.signin = signins
+	portals := portal.New(audited, portal.Config{Pager: pager, SessionDuration: func(ctx context.Context) (time.Duration, error) {
+		set, err := signins.Settings(ctx)
+		return set.PortalSessionDuration, err
+	}})
+	authn.Revocation = portals // credentials from a sign-in session die with it
+	logins := oauth.New(audited, portals, oauth.Config{URL: cfg.URL})
+	pages, err := web.New(ctx, web.Options{Store: audited, SignIn: signins, Portal: portals, OAuth: logins, URL: cfg.URL, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	pages.Register(mux)
+	edge.Register(organizations.API(), creds.NewSTS(audited, authorizer).API(), access.New(audited, runner, pager, iam.Roles{}).API(), users.API(),
+		adminapi.API(users, signins, portals), iam.New(audited, pager).API(), portals.API(logins), logins.API())
 	s.handler = edge
 	return s, nil
 }
@@ -132,6 +154,8 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) Start(ctx context.Context) {
 	go s.runner.Run(ctx)
 	go creds.SweepExpired(ctx, s.store, s.log)
+	go s.signin.SweepThrottles(ctx, s.log)
+	go portal.SweepExpired(ctx, s.store, s.log)
 	s.ready.Store(true)
 }
 

@@ -55,9 +55,14 @@ type DirectoryTx interface {
 	ListGroupMemberships(ctx context.Context, identityStoreID, groupID, after string, limit int) ([]GroupMembership, error)
 	// ListGroupMembershipsForMember lists a user's memberships with id > after, by id.
 	ListGroupMembershipsForMember(ctx context.Context, identityStoreID, userID, after string, limit int) ([]GroupMembership, error)
-	// GroupMembershipsIn lists the user's memberships in any of groupIDs.
-	GroupMembershipsIn(ctx context.Context, identityStoreID, userID string, groupIDs []string) ([]GroupMembership, error)
+	// GroupsWithMember lists which of groupIDs have the user as a member,
+	// in no particular order; ErrUserMissing when the user is not in the store.
+	GroupsWithMember(ctx context.Context, identityStoreID, userID string, groupIDs []string) ([]string, error)
 	DeleteGroupMembership(ctx context.Context, identityStoreID, id string) error
+
+	// PrincipalExists reports whether the store has the user or group
+	// (principalType PrincipalUser or PrincipalGroup) with id.
+	PrincipalExists(ctx context.Context, identityStoreID, principalType, id string) (bool, error)
 }
 
 // Principal types, as sso-admin names them.

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -136,9 +137,9 @@ func (t *tx) DeleteUser(ctx context.Context, identityStoreID, id string) error {
 }
 
 // deletePrincipalReferences deletes everything that refers to a user or a
-// group being deleted, in its transaction: memberships, external ids and
-// account assignments. Whatever else comes to refer to principals is
-// deleted here too.
+// group being deleted, in its transaction: memberships, external ids,
+// account assignments, a user's password, MFA devices and sign-in
+// sessions. Whatever else comes to refer to principals is deleted here too.
 func (t *tx) deletePrincipalReferences(ctx context.Context, identityStoreID, principalType, id string) error {
 	col := "user_id"
 	if principalType == store.PrincipalGroup {
@@ -146,6 +147,14 @@ func (t *tx) deletePrincipalReferences(ctx context.Context, identityStoreID, pri
 	}
 	if _, err := t.exec(ctx, `DELETE FROM directory_memberships WHERE identity_store_id = ? AND `+col+` = ?`, identityStoreID, id); err != nil {
 		return err
+	}
+	if principalType == store.PrincipalUser {
+		if err := t.deleteSigninReferences(ctx, identityStoreID, id); err != nil {
+			return err
+		}
+		if err := t.deletePortalReferences(ctx, identityStoreID, id); err != nil {
+			return err
+		}
 	}
 	_, err := t.exec(ctx, `DELETE FROM directory_external_ids WHERE identity_store_id = ? AND principal_type = ? AND principal_id = ?`,
 		identityStoreID, principalType, id)
@@ -334,17 +343,53 @@ func (t *tx) ListGroupMembershipsForMember(ctx context.Context, identityStoreID,
 	return collect(rows, err, func(r *sql.Rows) (store.GroupMembership, error) { return scanMembership(r) })
 }
 
-func (t *tx) GroupMembershipsIn(ctx context.Context, identityStoreID, userID string, groupIDs []string) ([]store.GroupMembership, error) {
+// GroupsWithMember is one query read from indexes alone: the user's row,
+// whose absence is ErrUserMissing, joined to its memberships in groupIDs. A
+// membership's user fixes its store: memberships join principals of one store.
+func (t *tx) GroupsWithMember(ctx context.Context, identityStoreID, userID string, groupIDs []string) ([]string, error) {
 	if len(groupIDs) == 0 {
+		if ok, err := t.PrincipalExists(ctx, identityStoreID, store.PrincipalUser, userID); err != nil || !ok {
+			return nil, cmp.Or(err, store.ErrUserMissing)
+		}
 		return nil, nil
 	}
-	args := []any{userID, identityStoreID}
+	args := make([]any, 0, len(groupIDs)+2)
 	for _, g := range groupIDs {
 		args = append(args, g)
 	}
-	rows, err := t.rows(ctx, `SELECT `+membershipCols+` FROM directory_memberships WHERE user_id = ? AND identity_store_id = ? AND group_id IN (?`+
-		strings.Repeat(", ?", len(groupIDs)-1)+`) ORDER BY id`, args...)
-	return collect(rows, err, func(r *sql.Rows) (store.GroupMembership, error) { return scanMembership(r) })
+	args = append(args, identityStoreID, userID)
+	rows, err := t.rows(ctx, `SELECT m.group_id FROM directory_users u LEFT JOIN directory_memberships m ON m.user_id = u.id AND m.group_id IN (?`+
+		strings.Repeat(", ?", len(groupIDs)-1)+`) WHERE u.identity_store_id = ? AND u.id = ?`, args...)
+	found, err := collect(rows, err, func(r *sql.Rows) (sql.NullString, error) {
+		var g sql.NullString
+		return g, r.Scan(&g)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(found) == 0 {
+		return nil, store.ErrUserMissing
+	}
+	var out []string
+	for _, g := range found {
+		if g.Valid {
+			out = append(out, g.String)
+		}
+	}
+	return out, nil
+}
+
+func (t *tx) PrincipalExists(ctx context.Context, identityStoreID, principalType, id string) (bool, error) {
+	table := "directory_users"
+	if principalType == store.PrincipalGroup {
+		table = "directory_groups"
+	}
+	var one int
+	err := t.row(ctx, `SELECT 1 FROM `+table+` WHERE identity_store_id = ? AND id = ?`, identityStoreID, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 func (t *tx) DeleteGroupMembership(ctx context.Context, identityStoreID, id string) error {

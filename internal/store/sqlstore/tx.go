@@ -11,26 +11,45 @@ import (
 )
 
 // tx runs the store's queries: in a write transaction (sqlTx set), or
-// straight on the read pool as cached prepared statements, since preparing
-// costs as much as a small read. (Writes are not prepared on the pool: the
-// SQLite writer pool's one connection is the transaction's.)
+// straight on the read pool, as cached prepared statements, since preparing
+// costs as much as a small query. A group commit's transaction (batch set)
+// reuses statements prepared on the writer connection too.
 type tx struct {
 	db    *DB
 	pool  *sql.DB
 	sqlTx *sql.Tx
+	batch *batchStmts
+	// detached runs statements without their caller's cancellation: reads
+	// are short, and a cancellable context costs the drivers a goroutine per
+	// statement; a group commit must not be interrupted by one caller.
+	detached bool
+}
+
+// prepared is the statement that runs q, or nil to run q unprepared in
+// the transaction.
+func (t *tx) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	switch {
+	case t.sqlTx == nil:
+		return t.db.stmt(ctx, t.pool, q)
+	case t.batch != nil:
+		return t.batch.stmt(ctx, q), nil
+	}
+	return nil, nil
 }
 
 func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if t.detached {
+		ctx = context.WithoutCancel(ctx)
+	}
 	q = rebind(&t.db.dialect, q)
 	var res sql.Result
-	var err error
-	if t.sqlTx != nil {
+	s, err := t.prepared(ctx, q)
+	switch {
+	case err != nil:
+	case s != nil:
+		res, err = s.ExecContext(ctx, args...)
+	default:
 		res, err = t.sqlTx.ExecContext(ctx, q, args...)
-	} else {
-		var s *sql.Stmt
-		if s, err = t.db.stmt(ctx, t.pool, q); err == nil {
-			res, err = s.ExecContext(ctx, args...)
-		}
 	}
 	if err != nil && t.db.dialect.IsUnique(err) {
 		return nil, store.ErrConflict
@@ -40,27 +59,33 @@ func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error
 
 // row is QueryRow; a failed prepare surfaces at Scan, as QueryRow's errors do.
 func (t *tx) row(ctx context.Context, q string, args ...any) rowScanner {
+	if t.detached {
+		ctx = context.WithoutCancel(ctx)
+	}
 	q = rebind(&t.db.dialect, q)
-	if t.sqlTx != nil {
-		return t.sqlTx.QueryRowContext(ctx, q, args...)
-	}
-	s, err := t.db.stmt(ctx, t.pool, q)
-	if err != nil {
+	s, err := t.prepared(ctx, q)
+	switch {
+	case err != nil:
 		return errRow{err}
+	case s != nil:
+		return s.QueryRowContext(ctx, args...)
 	}
-	return s.QueryRowContext(ctx, args...)
+	return t.sqlTx.QueryRowContext(ctx, q, args...)
 }
 
 func (t *tx) rows(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if t.detached {
+		ctx = context.WithoutCancel(ctx)
+	}
 	q = rebind(&t.db.dialect, q)
-	if t.sqlTx != nil {
-		return t.sqlTx.QueryContext(ctx, q, args...)
-	}
-	s, err := t.db.stmt(ctx, t.pool, q)
-	if err != nil {
+	s, err := t.prepared(ctx, q)
+	switch {
+	case err != nil:
 		return nil, err
+	case s != nil:
+		return s.QueryContext(ctx, args...)
 	}
-	return s.QueryContext(ctx, args...)
+	return t.sqlTx.QueryContext(ctx, q, args...)
 }
 
 type rowScanner interface{ Scan(...any) error }

@@ -425,9 +425,32 @@ func testDirectoryMemberships(t *testing.T, s store.Store) {
 		if list, err := tx.ListGroupMembershipsForMember(ctx, storeA, u1.ID, "", 10); err != nil || len(list) != 2 || list[0].GroupID != g1.ID || list[1].GroupID != g2.ID {
 			t.Fatalf("ListGroupMembershipsForMember = %+v, %v", list, err)
 		}
-		in, err := tx.GroupMembershipsIn(ctx, storeA, u2.ID, []string{g2.ID, g1.ID, dirID(99)})
-		if err != nil || len(in) != 1 || in[0].GroupID != g1.ID {
-			t.Fatalf("GroupMembershipsIn = %+v, %v", in, err)
+		in, err := tx.GroupsWithMember(ctx, storeA, u2.ID, []string{g2.ID, g1.ID, dirID(99)})
+		if err != nil || len(in) != 1 || in[0] != g1.ID {
+			t.Fatalf("GroupsWithMember = %+v, %v", in, err)
+		}
+		if in, err := tx.GroupsWithMember(ctx, storeA, u2.ID, []string{g2.ID}); err != nil || len(in) != 0 {
+			t.Fatalf("GroupsWithMember of no group = %+v, %v", in, err)
+		}
+		for _, user := range []string{dirID(99), g1.ID} {
+			if _, err := tx.GroupsWithMember(ctx, storeA, user, []string{g1.ID}); !errors.Is(err, store.ErrUserMissing) {
+				t.Fatalf("GroupsWithMember of %s, not a user = %v, want ErrUserMissing", user, err)
+			}
+		}
+		if _, err := tx.GroupsWithMember(ctx, storeB, u2.ID, []string{g1.ID}); !errors.Is(err, store.ErrUserMissing) {
+			t.Fatalf("GroupsWithMember through another store = %v, want ErrUserMissing", err)
+		}
+		for _, c := range []struct {
+			typ, id, store string
+			want           bool
+		}{
+			{store.PrincipalUser, u1.ID, storeA, true}, {store.PrincipalGroup, g1.ID, storeA, true},
+			{store.PrincipalUser, g1.ID, storeA, false}, {store.PrincipalGroup, u1.ID, storeA, false},
+			{store.PrincipalUser, u1.ID, storeB, false}, {store.PrincipalGroup, dirID(99), storeA, false},
+		} {
+			if ok, err := tx.PrincipalExists(ctx, c.store, c.typ, c.id); err != nil || ok != c.want {
+				t.Fatalf("PrincipalExists(%s, %s %s) = %v, %v; want %v", c.store, c.typ, c.id, ok, err, c.want)
+			}
 		}
 		return nil
 	})

@@ -42,6 +42,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, accessTests...)
 	tests = append(tests, iamTests...)
 	tests = append(tests, sessionTests...)
+	tests = append(tests, signinTests...)
+	tests = append(tests, portalTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, open(t))
