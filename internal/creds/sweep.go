@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/atrium-sso/atrium/internal/jobs"
 	"github.com/atrium-sso/atrium/internal/store"
 )
 
@@ -19,25 +20,7 @@ const (
 // SweepExpired deletes long-expired session credentials now and every
 // sweepEvery until ctx ends. Every node runs it; the deletes are idempotent.
 func SweepExpired(ctx context.Context, s store.Store, log *slog.Logger) {
-	t := time.NewTicker(sweepEvery)
-	defer t.Stop()
-	for {
-		var n int
-		err := s.Write(ctx, func(tx store.Tx) error {
-			var err error
-			n, err = tx.DeleteExpiredSessionCredentials(ctx, time.Now().Add(-expiredKept))
-			return err
-		})
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Warn("sweep expired session credentials", "error", err)
-		case n > 0:
-			log.Debug("swept expired session credentials", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	jobs.Sweep(ctx, s, log, "expired session credentials", sweepEvery, func(ctx context.Context, tx store.Tx) (int, error) {
+		return tx.DeleteExpiredSessionCredentials(ctx, time.Now().Add(-expiredKept))
+	})
 }

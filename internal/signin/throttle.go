@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/atrium-sso/atrium/internal/jobs"
 	"github.com/atrium-sso/atrium/internal/store"
 )
 
@@ -140,25 +141,7 @@ func clearFailures(ctx context.Context, tx store.Tx, now time.Time, userKey stri
 // now and every hour until ctx ends. Every node runs it; the deletes are
 // idempotent.
 func (s *Service) SweepThrottles(ctx context.Context, log *slog.Logger) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		var n int
-		err := s.store.Write(ctx, func(tx store.Tx) error {
-			var err error
-			n, err = tx.DeleteThrottlesBefore(ctx, s.now().Add(-forgetLocksAfter))
-			return err
-		})
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Warn("sweep sign-in throttles", "error", err)
-		case n > 0:
-			log.Debug("swept sign-in throttles", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	jobs.Sweep(ctx, s.store, log, "sign-in throttles", time.Hour, func(ctx context.Context, tx store.Tx) (int, error) {
+		return tx.DeleteThrottlesBefore(ctx, s.now().Add(-forgetLocksAfter))
+	})
 }
