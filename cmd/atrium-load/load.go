@@ -157,11 +157,14 @@ func runLoad(ctx context.Context, o *options, tgt *target, creds aws.Credentials
 }
 
 // work repeats calls until end. Calls that start before measureFrom are the
-// warm-up; a call that starts before end is waited for and counted.
+// warm-up; a call that starts before end is waited for and counted. Each
+// worker measures at least one call, even when a stalled warm-up call ran
+// past end: a run with no samples says nothing, and the elapsed time (taken
+// when the last worker stops) keeps the rates honest.
 func work(ctx context.Context, c *caller, measureFrom, end time.Time, ws *workerStats) {
 	for ctx.Err() == nil {
 		start := time.Now()
-		if !start.Before(end) {
+		if !start.Before(end) && len(ws.latencies) > 0 {
 			return
 		}
 		_, cerr := c.do(ctx)
