@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -227,4 +228,59 @@ func TestGroupCommitWriteAfterClose(t *testing.T) {
 	if err := db.Write(context.Background(), func(store.Tx) error { ran = true; return nil }); err == nil || ran {
 		t.Errorf("write after close: err %v, ran %v", err, ran)
 	}
+}
+
+// BenchmarkConcurrentMemberships is the store's share of seeding a
+// directory through the API: 32 writers, each adding a user to a group
+// with the call's audit record, every one its own Write.
+func BenchmarkConcurrentMemberships(b *testing.B) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "atrium.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx, nil); err != nil {
+		b.Fatal(err)
+	}
+	const users, groups = 2000, 200
+	err = db.Write(ctx, func(tx store.Tx) error {
+		for i := range users {
+			if err := tx.InsertUser(ctx, store.User{IdentityStoreID: "d-1", ID: fmt.Sprintf("u%05d", i), UserName: fmt.Sprintf("u%05d", i)}); err != nil {
+				return err
+			}
+		}
+		for i := range groups {
+			if err := tx.InsertGroup(ctx, store.Group{IdentityStoreID: "d-1", ID: fmt.Sprintf("g%04d", i), DisplayName: fmt.Sprintf("g%04d", i)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var next atomic.Int64
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1)
+			// Distinct pairs: user i%users with group (i/users)%groups.
+			m := store.GroupMembership{IdentityStoreID: "d-1", ID: fmt.Sprintf("m%08d", i),
+				UserID: fmt.Sprintf("u%05d", i%users), GroupID: fmt.Sprintf("g%04d", (i/users)%groups)}
+			ev := store.AuditEvent{ID: fmt.Sprintf("e%08d", i), Time: time.Now(), Source: "identitystore.amazonaws.com",
+				EventName: "CreateGroupMembership", RequestParams: `{"GroupId":"` + m.GroupID + `"}`}
+			err := db.Write(ctx, func(tx store.Tx) error {
+				if err := tx.InsertGroupMembership(ctx, m); err != nil {
+					return err
+				}
+				return tx.AppendAudit(ctx, ev)
+			})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

@@ -41,6 +41,9 @@ func encodeExternalIDs(ext []store.ExternalID) string {
 }
 
 func decodeExternalIDs(s string) ([]store.ExternalID, error) {
+	if s == "[]" { // most principals have none: skip the decoder
+		return nil, nil
+	}
 	var ext []store.ExternalID
 	if err := json.Unmarshal([]byte(s), &ext); err != nil || len(ext) == 0 {
 		return nil, err

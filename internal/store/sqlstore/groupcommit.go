@@ -251,10 +251,16 @@ func run(r *writeReq, t *tx) (err error) {
 	if err := r.ctx.Err(); err != nil {
 		return err
 	}
+	returned := false
 	defer func() {
 		if v := recover(); v != nil {
 			err = &panicked{v}
+		} else if !returned {
+			// runtime.Goexit would end the committer and strand every writer.
+			panic("sqlstore: a function passed to Write called runtime.Goexit (t.FailNow?): it runs on the committer's goroutine")
 		}
 	}()
-	return r.fn(t)
+	err = r.fn(t)
+	returned = true
+	return err
 }
