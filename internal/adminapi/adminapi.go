@@ -6,8 +6,11 @@ package adminapi
 
 import (
 	"context"
-	_ "embed"
+	"embed"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io/fs"
 
 	"github.com/atrium-sso/atrium/internal/apierr"
 	"github.com/atrium-sso/atrium/internal/awsproto"
@@ -15,10 +18,13 @@ import (
 	"github.com/atrium-sso/atrium/internal/signin"
 )
 
-// The model is written in the same stripped form as AWS's and validated the same way.
+// The model is written in the same stripped form as AWS's and validated the
+// same way. model.json holds the metadata and the users', settings' and
+// sessions' operations; each other area adds a model_<area>.json with its
+// own operations and shapes, merged here (a name defined twice is an error).
 //
-//go:embed model.json
-var modelJSON []byte
+//go:embed model*.json
+var modelFS embed.FS
 
 // TargetPrefix and SigningName identify the API on the wire.
 const (
@@ -28,11 +34,56 @@ const (
 
 // Model is the API's model.
 func Model() *model.Service {
-	m, err := model.Parse("atrium", modelJSON)
+	raw, err := mergedModel()
 	if err != nil {
 		panic(err) // the embedded model is part of the build
 	}
+	m, err := model.Parse("atrium", raw)
+	if err != nil {
+		panic(err)
+	}
 	return m
+}
+
+// mergedModel joins model.json and the model_*.json fragments into one document.
+func mergedModel() ([]byte, error) {
+	var doc map[string]json.RawMessage
+	base, err := modelFS.ReadFile("model.json")
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(base, &doc); err != nil {
+		return nil, fmt.Errorf("model.json: %w", err)
+	}
+	merged := map[string]map[string]json.RawMessage{}
+	parts, _ := fs.Glob(modelFS, "model*.json")
+	for _, name := range parts {
+		raw, err := modelFS.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		var part struct{ Operations, Shapes map[string]json.RawMessage }
+		if err := json.Unmarshal(raw, &part); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		for section, defs := range map[string]map[string]json.RawMessage{"operations": part.Operations, "shapes": part.Shapes} {
+			if merged[section] == nil {
+				merged[section] = map[string]json.RawMessage{}
+			}
+			for k, v := range defs {
+				if _, dup := merged[section][k]; dup {
+					return nil, fmt.Errorf("%s: %s %q is defined twice", name, section, k)
+				}
+				merged[section][k] = v
+			}
+		}
+	}
+	for section, defs := range merged {
+		if doc[section], err = json.Marshal(defs); err != nil {
+			return nil, err
+		}
+	}
+	return json.Marshal(doc)
 }
 
 // Directory is what the API needs of the directory.
@@ -48,8 +99,17 @@ type Signin interface {
 	UpdateSetting(ctx context.Context, key, value string) (signin.Setting, error)
 }
 
+// Deps are the domain services the operations call. Each area's
+// operations live in their own file, added to the API by API.
+type Deps struct {
+	Directory Directory
+	Signin    Signin
+	Sessions  Sessions
+}
+
 // API serves the admin operations.
-func API(dir Directory, sign Signin, sessions Sessions) *awsproto.Service {
+func API(d Deps) *awsproto.Service {
+	dir, sign := d.Directory, d.Signin
 	api := &awsproto.Service{
 		Model:       Model(),
 		EventSource: "atrium.amazonaws.com",
@@ -87,8 +147,10 @@ func API(dir Directory, sign Signin, sessions Sessions) *awsproto.Service {
 			}),
 		},
 	}
-	for name, op := range sessionOps(sessions) {
-		api.Ops[name] = op
+	for _, ops := range []map[string]awsproto.Handler{sessionOps(d.Sessions)} {
+		for name, op := range ops {
+			api.Ops[name] = op
+		}
 	}
 	return api
 }

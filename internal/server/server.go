@@ -123,7 +123,7 @@ func build(ctx context.Context, cfg *config.Config, db store.Store, log *slog.Lo
 	}
 	pages.Register(mux)
 	edge.Register(organizations.API(), creds.NewSTS(audited, authorizer).API(), access.New(audited, runner, pager, iam.Roles{}).API(), users.API(),
-		adminapi.API(users, signins, portals), iam.New(audited, pager).API(), portals.API(logins), logins.API())
+		adminapi.API(adminapi.Deps{Directory: users, Signin: signins, Sessions: portals}), iam.New(audited, pager).API(), portals.API(logins), logins.API())
 	s.handler = edge
 	return s, nil
 }
