@@ -106,6 +106,9 @@ type User struct {
 	CreatedBy       string
 	UpdatedAt       time.Time
 	UpdatedBy       string
+	// SourceID is the identity source the user signs in through: "" for the
+	// built-in directory (a password), else an external IdP's id.
+	SourceID string
 }
 
 // Email is the user's email value ("" when none): the one the model allows.

@@ -48,11 +48,12 @@ type PoolStat struct {
 
 // Tx is everything that can be done inside one transaction.
 type Tx interface {
-	DirectoryTx // users, groups, memberships: directory.go
-	AccessTx    // permission sets, assignments, provisioning: access.go
-	IAMTx       // roles, customer managed policies, session credentials: iam.go
-	SigninTx    // passwords, MFA devices, sign-in throttles, settings: signin.go
-	PortalTx    // sign-in sessions, OAuth clients, codes and tokens: portal.go
+	DirectoryTx  // users, groups, memberships: directory.go
+	AccessTx     // permission sets, assignments, provisioning: access.go
+	IAMTx        // roles, customer managed policies, session credentials: iam.go
+	SigninTx     // passwords, MFA devices, sign-in throttles, settings: signin.go
+	PortalTx     // sign-in sessions, OAuth clients, codes and tokens: portal.go
+	FederationTx // identity sources and single-use marks: federation.go
 
 	// Meta is a small key/value table for one-off facts (bootstrap marker, keys).
 	GetMeta(ctx context.Context, key string) (string, error)

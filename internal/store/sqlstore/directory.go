@@ -14,13 +14,13 @@ import (
 
 // --- users
 
-const userCols = `identity_store_id, id, user_name, display_name, status, external_ids, profile, created_at, created_by, updated_at, updated_by`
+const userCols = `identity_store_id, id, user_name, display_name, status, external_ids, profile, created_at, created_by, updated_at, updated_by, source_id`
 
 func scanUser(r scanner) (store.User, error) {
 	var u store.User
 	var ext, profile string
 	var created, updated int64
-	err := r.Scan(&u.IdentityStoreID, &u.ID, &u.UserName, &u.DisplayName, &u.Status, &ext, &profile, &created, &u.CreatedBy, &updated, &u.UpdatedBy)
+	err := r.Scan(&u.IdentityStoreID, &u.ID, &u.UserName, &u.DisplayName, &u.Status, &ext, &profile, &created, &u.CreatedBy, &updated, &u.UpdatedBy, &u.SourceID)
 	if err != nil {
 		return u, err
 	}
@@ -56,9 +56,9 @@ func (t *tx) InsertUser(ctx context.Context, u store.User) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO directory_users (`+userCols+`, user_name_key, email_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = t.exec(ctx, `INSERT INTO directory_users (`+userCols+`, user_name_key, email_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.IdentityStoreID, u.ID, u.UserName, u.DisplayName, u.Status, encodeExternalIDs(u.ExternalIDs), string(profile),
-		ms(u.CreatedAt), u.CreatedBy, ms(u.UpdatedAt), u.UpdatedBy, store.NameKey(u.UserName), strings.ToLower(u.Email()))
+		ms(u.CreatedAt), u.CreatedBy, ms(u.UpdatedAt), u.UpdatedBy, u.SourceID, store.NameKey(u.UserName), strings.ToLower(u.Email()))
 	if err != nil {
 		return err
 	}
@@ -117,9 +117,9 @@ func (t *tx) UpdateUser(ctx context.Context, identityStoreID, id string, fn func
 		return nil, err
 	}
 	_, err = t.exec(ctx, `UPDATE directory_users SET user_name = ?, user_name_key = ?, display_name = ?, email_key = ?, status = ?, external_ids = ?,
-		profile = ?, updated_at = ?, updated_by = ? WHERE identity_store_id = ? AND id = ?`,
+		profile = ?, updated_at = ?, updated_by = ?, source_id = ? WHERE identity_store_id = ? AND id = ?`,
 		u.UserName, store.NameKey(u.UserName), u.DisplayName, strings.ToLower(u.Email()), u.Status, encodeExternalIDs(u.ExternalIDs),
-		string(profile), ms(u.UpdatedAt), u.UpdatedBy, identityStoreID, id)
+		string(profile), ms(u.UpdatedAt), u.UpdatedBy, u.SourceID, identityStoreID, id)
 	if err != nil {
 		return nil, err
 	}
