@@ -227,6 +227,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		switch args[0] {
 		case "seed":
 			return runSeed(ctx, args[1:], stdout, stderr, getenv)
+		case "scim-seed":
+			return runScimSeed(ctx, args[1:], stdout, stderr, getenv)
 		case "seed-access":
 			return runSeedAccess(ctx, args[1:], stdout, stderr, getenv)
 		case "measure-provision":

@@ -36,7 +36,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stderr)
-	case "user", "group", "permission-set", "assignment", "settings", "session":
+	case "user", "group", "permission-set", "assignment", "settings", "session", "scim", "idp":
 		return cli.Run(context.Background(), args[0], args[1:], cli.Env{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv})
 	case "version", "--version":
 		fmt.Fprintln(stdout, "atrium", server.Version)

@@ -45,6 +45,16 @@ func Model() *model.Service {
 	return m
 }
 
+func sameJSON(a, b json.RawMessage) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	ja, _ := json.Marshal(x)
+	jb, _ := json.Marshal(y)
+	return string(ja) == string(jb)
+}
+
 // mergedModel joins model.json and the model_*.json fragments into one document.
 func mergedModel() ([]byte, error) {
 	var doc map[string]json.RawMessage
@@ -71,8 +81,8 @@ func mergedModel() ([]byte, error) {
 				merged[section] = map[string]json.RawMessage{}
 			}
 			for k, v := range defs {
-				if _, dup := merged[section][k]; dup {
-					return nil, fmt.Errorf("%s: %s %q is defined twice", name, section, k)
+				if prev, dup := merged[section][k]; dup && !sameJSON(prev, v) {
+					return nil, fmt.Errorf("%s: %s %q is defined twice, differently", name, section, k)
 				}
 				merged[section][k] = v
 			}
@@ -105,6 +115,9 @@ type Deps struct {
 	Directory Directory
 	Signin    Signin
 	Sessions  Sessions
+	Sources   Sources
+	Scim      Scim
+	Mfa       Mfa
 }
 
 // API serves the admin operations.
@@ -147,7 +160,7 @@ func API(d Deps) *awsproto.Service {
 			}),
 		},
 	}
-	for _, ops := range []map[string]awsproto.Handler{sessionOps(d.Sessions)} {
+	for _, ops := range []map[string]awsproto.Handler{sessionOps(d.Sessions), sourceOps(d.Sources), scimOps(d.Scim), mfaOps(d.Mfa)} {
 		for name, op := range ops {
 			api.Ops[name] = op
 		}

@@ -129,6 +129,9 @@ func (a *Authorizer) request(c awsproto.Access) *policy.Request {
 		keys["aws:PrincipalArn"] = []string{p.Role.RoleARN}
 		keys["aws:PrincipalType"] = []string{"AssumedRole"}
 		keys["aws:TokenIssueTime"] = []string{p.Role.IssuedAt.UTC().Format(time.RFC3339)}
+		for k, v := range p.Role.Tags {
+			keys["aws:PrincipalTag/"+k] = []string{v}
+		}
 	case p.IsRoot():
 		keys["aws:PrincipalType"] = []string{"Account"}
 	}

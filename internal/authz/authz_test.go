@@ -204,6 +204,26 @@ func TestConditionKeysOfARoleSession(t *testing.T) {
 	isDenied(t, f.decide(ok), "after the date")
 }
 
+// ABAC: a policy that matches the session's tags against the resource's
+// allows only the sessions whose tags say so.
+func TestPrincipalTagsOfARoleSession(t *testing.T) {
+	f := newFixture(t)
+	r := store.IAMRole{AccountID: mgmt, Name: "Abac", Path: "/", RoleID: "AROAABAC000000000001"}
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sso:ListInstances","Resource":"*","Condition":{
+		"StringEquals":{"aws:PrincipalTag/CostCenter":"CC-7"}}}]}`
+	r.InlinePolicies = []store.InlinePolicy{{Name: "abac", Document: doc}}
+	f.putRole(r)
+	p := session(r)
+	access := awsproto.Access{Principal: p, Action: "sso:ListInstances", ManagementOnly: true}
+	isDenied(t, f.decide(access), "no tags")
+	p.Role.Tags = map[string]string{"CostCenter": "CC-8"}
+	isDenied(t, f.decide(access), "another cost center")
+	p.Role.Tags = map[string]string{"CostCenter": "CC-7"}
+	if err := f.decide(access); err != nil {
+		t.Fatalf("tagged session: %v", err)
+	}
+}
+
 // Sessions of a role deleted, or deleted and made again under its name, may
 // do nothing: the new role is another role (another RoleID), as on AWS.
 func TestSessionOfARecreatedRoleIsDenied(t *testing.T) {

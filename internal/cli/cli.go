@@ -35,6 +35,7 @@ const Usage = `Admin commands (clients of a running server; AWS credentials from
   atrium user list | show NAME | disable NAME | enable NAME | delete NAME
   atrium user set-password NAME [--temporary]   (reads the password from stdin)
   atrium user set-password NAME --generate      (prints a one-time password)
+  atrium user mfa list NAME | delete NAME (DEVICE-ID | --all)   (a lost phone or key)
   atrium group create NAME [--description D]
   atrium group list | add-member GROUP USER | remove-member GROUP USER
   atrium permission-set create NAME [--description D] [--session-duration PT4H] [--relay-state URL]
@@ -47,6 +48,13 @@ const Usage = `Admin commands (clients of a running server; AWS credentials from
   atrium settings get [KEY] | set KEY VALUE     (mfa.mode, mfa.prompt, portal.session-duration, password.*)
   atrium session list [--user NAME]
   atrium session revoke ID | --user NAME        (ends its tokens and role credentials at once)
+  atrium scim token create [--source NAME] [--expires-in 90d]   (prints the token alone as the last line)
+  atrium scim token list | revoke ID
+  atrium idp create NAME --type saml (--metadata-url URL | --metadata-file FILE) [--attribute-mapping email=ATTR,...]
+  atrium idp create NAME --type oidc --issuer URL --client-id ID [--client-secret-stdin] [--scopes openid,email] [--email-claim C]
+      both: [--email-domains D,D] [--mfa trust|atrium] [--jit] [--disable] [--config JSON|@FILE]
+  atrium idp list | show NAME | delete NAME | update NAME [same options, --enable, --no-jit, --new-name N]
+  atrium user set-source NAME (--idp IDP | --builtin)   (which identity source the user signs in through)
   POLICY is an AWS managed policy ARN or name (ReadOnlyAccess); ACCOUNT is an account id or name.
 Common flags: --endpoint-url URL (env ATRIUM_ENDPOINT_URL, default http://127.0.0.1:8080),
   --output table|json, --profile NAME, --region REGION
@@ -95,10 +103,15 @@ func Run(ctx context.Context, noun string, args []string, env Env) int {
 		"user enable":         {[]string{"NAME"}, nil, func(ctx context.Context, c *command) error { return setUserStatus(ctx, c, true) }},
 		"user delete":         {[]string{"NAME"}, nil, deleteUser},
 		"user set-password":   {[]string{"NAME"}, nil, setPassword},
+		"user mfa list":       {[]string{"NAME"}, nil, listMFADevices},
+		"user mfa delete":     {[]string{"NAME", "[DEVICE-ID]"}, nil, deleteMFADevices},
 		"settings get":        {[]string{"[KEY]"}, nil, getSettings},
 		"settings set":        {[]string{"KEY", "VALUE"}, nil, setSetting},
 		"session list":        {nil, []string{"user"}, listSessions},
 		"session revoke":      {[]string{"[ID]"}, []string{"user"}, revokeSessions},
+		"scim token create":   {nil, []string{"source", "expires-in"}, createScimToken},
+		"scim token list":     {nil, nil, listScimTokens},
+		"scim token revoke":   {[]string{"ID"}, nil, revokeScimToken},
 		"group create":        {[]string{"NAME"}, []string{"description"}, createGroup},
 		"group list":          {nil, nil, listGroups},
 		"group add-member":    {[]string{"GROUP", "USER"}, nil, addMember},
@@ -113,8 +126,20 @@ func Run(ctx context.Context, noun string, args []string, env Env) int {
 		"assignment create":                {nil, []string{"account", "permission-set", "user", "group"}, createAssignment},
 		"assignment list":                  {nil, []string{"account", "permission-set", "user", "group"}, listAssignments},
 		"assignment delete":                {nil, []string{"account", "permission-set", "user", "group"}, deleteAssignment},
+
+		"idp create":      {[]string{"NAME"}, idpOptions, createIdP},
+		"idp update":      {[]string{"NAME"}, idpOptions, updateIdP},
+		"idp list":        {nil, nil, listIdPs},
+		"idp show":        {[]string{"NAME"}, nil, showIdP},
+		"idp delete":      {[]string{"NAME"}, nil, deleteIdP},
+		"user set-source": {[]string{"NAME"}, []string{"idp"}, setUserSource},
 	}
 	sp, ok := specs[noun+" "+verb]
+	if !ok && len(rest) > 0 { // three-word commands: atrium scim token create
+		if sp, ok = specs[noun+" "+verb+" "+rest[0]]; ok {
+			verb, rest = verb+" "+rest[0], rest[1:]
+		}
+	}
 	if !ok {
 		fmt.Fprintf(env.Stderr, "atrium: unknown command %q\n\n%s", noun+" "+verb, Usage)
 		return 2
@@ -122,6 +147,10 @@ func Run(ctx context.Context, noun string, args []string, env Env) int {
 	// Commands' on/off flags.
 	switches := map[string][]string{
 		"user set-password": {"temporary", "generate"},
+		"user mfa delete":   {"all"},
+		"idp create":        idpSwitches,
+		"idp update":        idpSwitches,
+		"user set-source":   {"builtin"},
 	}
 	c := &command{env: env, flags: flag.NewFlagSet("atrium "+noun+" "+verb, flag.ContinueOnError), optString: map[string]*string{}, optBool: map[string]*bool{}}
 	c.flags.SetOutput(env.Stderr)

@@ -30,6 +30,10 @@ type Config struct {
 	InsecureHTTP        bool
 	ManagementAccountID string
 	ManagementEmail     string
+	// StartURLAliases are other start URLs that name this instance (e.g.
+	// https://<name>.awsapps.com/start, which AWS CLI ≥ 2.35.13 insists
+	// on and never contacts), without a trailing slash.
+	StartURLAliases []string
 }
 
 type option struct {
@@ -38,6 +42,33 @@ type option struct {
 	str   *string
 	def   string
 	flag  *bool
+	list  *[]string // repeatable flag; comma-separated in the environment, a list or commas in the file
+}
+
+// listValue is a repeatable flag.
+type listValue struct{ list *[]string }
+
+func (l listValue) String() string {
+	if l.list == nil {
+		return ""
+	}
+	return strings.Join(*l.list, ",")
+}
+
+func (l listValue) Set(v string) error {
+	*l.list = append(*l.list, v)
+	return nil
+}
+
+// splitList reads a comma-separated list, ignoring empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 func (c *Config) options() []option {
@@ -53,6 +84,7 @@ func (c *Config) options() []option {
 		{name: "insecure-http", usage: "allow plain HTTP on a non-loopback address", flag: &c.InsecureHTTP},
 		{name: "management-account-id", usage: "12-digit id of the management account, used at first start (default: random)", str: &c.ManagementAccountID},
 		{name: "management-account-email", usage: "email of the management account, used at first start", str: &c.ManagementEmail, def: "management@atrium.example.com"},
+		{name: "start-url-alias", usage: "another start URL that names this instance, e.g. https://NAME.awsapps.com/start (repeatable; comma-separated in the environment)", list: &c.StartURLAliases},
 	}
 }
 
@@ -70,6 +102,8 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		usage := fmt.Sprintf("%s (env %s)", o.usage, envName(o.name))
 		if o.flag != nil {
 			fs.BoolVar(o.flag, o.name, false, usage)
+		} else if o.list != nil {
+			fs.Var(listValue{o.list}, o.name, usage)
 		} else {
 			fs.StringVar(o.str, o.name, o.def, usage)
 		}
@@ -117,7 +151,17 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 			if !ok {
 				continue
 			}
+			if items, isList := v.([]any); isList && o.list != nil {
+				for _, item := range items {
+					*o.list = append(*o.list, splitList(fmt.Sprint(item))...)
+				}
+				continue
+			}
 			raw, fromEnv = fmt.Sprint(v), false
+		}
+		if o.list != nil {
+			*o.list = splitList(raw)
+			continue
 		}
 		if o.flag != nil {
 			b, err := strconv.ParseBool(raw)
@@ -171,6 +215,13 @@ func (c *Config) check() error {
 		return fmt.Errorf("--url %q must be an absolute http(s) URL", c.URL)
 	}
 	c.URL = strings.TrimSuffix(c.URL, "/")
+	for i, alias := range c.StartURLAliases {
+		a, err := url.Parse(alias)
+		if err != nil || (a.Scheme != "http" && a.Scheme != "https") || a.Host == "" || a.User != nil || a.RawQuery != "" || a.Fragment != "" {
+			return fmt.Errorf("--start-url-alias %q must be an absolute http(s) URL without a query, such as https://NAME.awsapps.com/start", alias)
+		}
+		c.StartURLAliases[i] = strings.TrimSuffix(alias, "/")
+	}
 	return nil
 }
 

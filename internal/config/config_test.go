@@ -67,3 +67,33 @@ func TestBadValues(t *testing.T) {
 		}
 	}
 }
+
+func TestStartURLAliasesFromEachSource(t *testing.T) {
+	const a, b = "https://acme.awsapps.com/start", "https://acme-eu.awsapps.com/start"
+	c, err := Load([]string{"--start-url-alias", a, "--start-url-alias", b + "/"}, env(map[string]string{"ATRIUM_START_URL_ALIAS": "https://ignored.awsapps.com/start"}))
+	if err != nil || strings.Join(c.StartURLAliases, " ") != a+" "+b {
+		t.Fatalf("flags: %q, %v", c.StartURLAliases, err)
+	}
+	c, err = Load(nil, env(map[string]string{"ATRIUM_START_URL_ALIAS": a + ", " + b}))
+	if err != nil || strings.Join(c.StartURLAliases, " ") != a+" "+b {
+		t.Fatalf("environment: %q, %v", c.StartURLAliases, err)
+	}
+	dir := t.TempDir()
+	list, commas := filepath.Join(dir, "list.yaml"), filepath.Join(dir, "commas.yaml")
+	os.WriteFile(list, []byte("start-url-alias:\n  - "+a+"\n  - "+b+"\n"), 0o600)
+	os.WriteFile(commas, []byte("start-url-alias: "+a+","+b+"\n"), 0o600)
+	for _, file := range []string{list, commas} {
+		c, err = Load([]string{"--config", file}, env(nil))
+		if err != nil || strings.Join(c.StartURLAliases, " ") != a+" "+b {
+			t.Fatalf("%s: %q, %v", file, c.StartURLAliases, err)
+		}
+	}
+	if c, err := Load(nil, env(nil)); err != nil || len(c.StartURLAliases) != 0 {
+		t.Fatalf("no alias: %q, %v", c.StartURLAliases, err)
+	}
+	for _, bad := range []string{"acme.awsapps.com/start", "ftp://acme.awsapps.com/start", "https://acme.awsapps.com/start?x=1", "https://u@acme.awsapps.com/start"} {
+		if _, err := Load([]string{"--start-url-alias", bad}, env(nil)); err == nil {
+			t.Errorf("alias %q accepted", bad)
+		}
+	}
+}

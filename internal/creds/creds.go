@@ -204,7 +204,7 @@ func (a *Authenticator) rolePrincipal(c *store.SessionCredential, token string) 
 		UserID:      c.AssumedRoleID,
 		AccessKeyID: c.AccessKeyID,
 		Role: &principal.RoleSession{RoleARN: c.RoleARN, RoleID: roleID, SessionName: c.SessionName, SessionID: c.SessionID,
-			IssuedAt: c.CreatedAt, ExpiresAt: c.ExpiresAt},
+			IssuedAt: c.CreatedAt, ExpiresAt: c.ExpiresAt, Tags: c.Tags},
 	}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -151,7 +152,7 @@ func TestRoleCredentialsUntilTheyExpire(t *testing.T) {
 		UserID: "AROAOPS00000000000001:alice", AccessKeyID: c.AccessKeyID}
 	role := principal.RoleSession{RoleARN: "arn:aws:iam::222222222222:role/team/Ops", RoleID: "AROAOPS00000000000001", SessionName: "alice",
 		SessionID: "signin-1", IssuedAt: clock.UTC(), ExpiresAt: clock.UTC().Add(15 * time.Minute)}
-	if p.Role == nil || *p.Role != role || p.Admin {
+	if p.Role == nil || !reflect.DeepEqual(*p.Role, role) || p.Admin {
 		t.Fatalf("role session = %+v; want %+v", p.Role, role)
 	}
 	p.Role = nil

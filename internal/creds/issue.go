@@ -26,7 +26,21 @@ type RoleSession struct {
 	// SessionID is the sign-in session the credentials derive from (""
 	// for none): revoking that session revokes them.
 	SessionID string
+	// OriginARN is, for a chained session, the assumed-role ARN its chain
+	// began with (see ChainOrigin); what revokes that session revokes this one.
+	OriginARN string
 	Duration  time.Duration
+	// Tags are the session's tags (aws:PrincipalTag/<key>).
+	Tags map[string]string
+}
+
+// ChainOrigin is the OriginARN of a session assumed with credentials c:
+// where c's own chain began, or c itself when it is the first hop.
+func ChainOrigin(c *store.SessionCredential) string {
+	if c.OriginARN != "" {
+		return c.OriginARN
+	}
+	return c.AssumedRoleARN
 }
 
 // Issue mints temporary credentials for a role session and stores them in
@@ -53,6 +67,8 @@ func Issue(ctx context.Context, tx store.Tx, s RoleSession, now time.Time) (*Iss
 		SessionName:      s.SessionName,
 		SourceARN:        s.SourceARN,
 		SessionID:        s.SessionID,
+		OriginARN:        s.OriginARN,
+		Tags:             s.Tags,
 		ExpiresAt:        out.Expiration,
 		CreatedAt:        now,
 	})

@@ -151,9 +151,23 @@ func (s *STS) assumeRole(ctx context.Context, in *assumeRoleInput) (*assumeRoleO
 
 	var issued *Issued
 	err = s.store.Write(ctx, func(tx store.Tx) error {
+		origin := ""
+		if caller.Role != nil {
+			// A chained session also ends with the role its chain began
+			// with (an Identity Center role whose assignment goes): it
+			// carries that role's session along.
+			c, err := tx.GetSessionCredential(ctx, caller.AccessKeyID)
+			if errors.Is(err, store.ErrNotFound) { // expired and swept meanwhile
+				return awsproto.AccessDenied(access)
+			}
+			if err != nil {
+				return err
+			}
+			origin = ChainOrigin(c)
+		}
 		var err error
 		issued, err = Issue(ctx, tx, RoleSession{Role: role, SessionName: in.RoleSessionName, SourceARN: caller.ARN,
-			SessionID: sessionID, Duration: duration}, s.now())
+			SessionID: sessionID, OriginARN: origin, Duration: duration}, s.now())
 		return err
 	})
 	if err != nil {

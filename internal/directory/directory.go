@@ -239,8 +239,12 @@ type memberID struct {
 // CreateGroup documentation).
 var reservedNames = []string{"administrator", "awsadministrators"}
 
+// Reserved reports whether name may name neither a user nor a group
+// (ignoring case), however they are created (identitystore, SCIM).
+func Reserved(name string) bool { return slices.Contains(reservedNames, strings.ToLower(name)) }
+
 func checkReserved(attr, name string) error {
-	if slices.Contains(reservedNames, strings.ToLower(name)) {
+	if Reserved(name) {
 		return apierr.Validation("%s: %s is a reserved name and can't be used for users or groups", attr, name)
 	}
 	return nil

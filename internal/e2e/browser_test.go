@@ -93,8 +93,27 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func newPerson(t *testing.T, chromium string) *person {
+	return newPersonWith(t, chromium, "driver.mjs")
+}
+
+// browserPage is where a driver command left the browser (oidc-driver.mjs
+// and saml-driver.mjs answer with it).
+type browserPage struct {
+	URL, Heading, Text string
+	Visited            []string
+}
+
+func (p *person) step(op string, args map[string]any) browserPage {
+	p.t.Helper()
+	var out browserPage
+	p.do(op, args, &out)
+	return out
+}
+
+// newPersonWith is a browser person driven by the named script in testdata/browser.
+func newPersonWith(t *testing.T, chromium, script string) *person {
 	t.Helper()
-	cmd := exec.Command("node", "driver.mjs")
+	cmd := exec.Command("node", script)
 	cmd.Dir = filepath.Join("testdata", "browser")
 	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
 	p := &person{t: t, cmd: cmd, stderr: &syncBuffer{}}

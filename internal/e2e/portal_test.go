@@ -66,7 +66,7 @@ func (d *signInDesk) signIn(storeID, userID string) *portal.Session {
 	}); err != nil {
 		d.t.Fatal(err)
 	}
-	_, sess, err := d.portal.StartSession(ctxT(d.t), u, []string{"pwd", "totp"}, "127.0.0.1", "e2e")
+	_, sess, err := d.portal.StartSession(ctxT(d.t), u, []string{"pwd", "totp"}, "127.0.0.1", "e2e", nil)
 	if err != nil {
 		d.t.Fatal(err)
 	}

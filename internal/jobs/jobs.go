@@ -92,6 +92,39 @@ func (r *Runner) runOne(ctx context.Context) bool {
 		// every job here is one transaction that takes well under this.
 		lease = 15 * time.Second
 	}
+	// Claim, work and finish in one transaction: it commits all or
+	// nothing, so a node that dies midway leaves the job as it was, and no
+	// other node sees it claimed meanwhile (its row is locked on PostgreSQL;
+	// SQLite has one writer). One transaction instead of two per job.
+	var job *store.Job
+	err := r.Store.Write(ctx, func(tx store.Tx) error {
+		now := time.Now().UTC()
+		var err error
+		if job, err = tx.ClaimJob(ctx, kinds, r.worker, now, now.Add(lease)); err != nil {
+			return err
+		}
+		if err := r.handlers[job.Kind](ctx, tx, job); err != nil {
+			return err
+		}
+		return tx.FinishJob(ctx, job.ID, r.worker)
+	})
+	switch {
+	case err == nil:
+		return true
+	case job == nil && errors.Is(err, store.ErrNotFound):
+		return false // nothing due
+	case ctx.Err() != nil:
+		return false
+	}
+	// The work failed and took its claim with it: claim the oldest due job
+	// again on its own, so that its attempt counts and it backs off.
+	return r.runApart(ctx, kinds, lease)
+}
+
+// runApart claims a job in one transaction and works it in another; a
+// failure releases it to run again later, after a backoff that grows with
+// its attempts.
+func (r *Runner) runApart(ctx context.Context, kinds []string, lease time.Duration) bool {
 	var job *store.Job
 	err := r.Store.Write(ctx, func(tx store.Tx) error {
 		now := time.Now().UTC()

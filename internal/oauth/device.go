@@ -51,9 +51,10 @@ func (s *Service) startDeviceAuthorization(ctx context.Context, in *startDeviceI
 	if !absoluteHTTP(in.StartURL) {
 		return nil, invalidRequest("Invalid start URL")
 	}
+	startURL, _ := s.StartURL(in.StartURL)
 	now := s.now().UTC()
 	deviceCode := ids.Hex(32)
-	d := store.DeviceAuthorization{DeviceCodeHash: creds.TokenHash(deviceCode), ClientID: c.ID, StartURL: in.StartURL,
+	d := store.DeviceAuthorization{DeviceCodeHash: creds.TokenHash(deviceCode), ClientID: c.ID, StartURL: startURL,
 		Status: store.DevicePending, Interval: pollInterval, ExpiresAt: now.Add(deviceCodeLifetime), CreatedAt: now}
 	err = s.store.Write(ctx, func(tx store.Tx) error {
 		ok, err := spend(ctx, tx, "oauth-device:"+c.ID, deviceStartsPerClient, now)

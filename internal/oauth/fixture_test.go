@@ -210,7 +210,7 @@ func (f *fixture) user(id string) *store.User {
 
 // signIn is what the web pages do once a person has proved who they are.
 func (f *fixture) signIn(userID string) *portal.Session {
-	_, sess, err := f.portal.StartSession(f.ctx, f.user(userID), []string{"pwd", "totp"}, "127.0.0.1", "test")
+	_, sess, err := f.portal.StartSession(f.ctx, f.user(userID), []string{"pwd", "totp"}, "127.0.0.1", "test", nil)
 	if err != nil {
 		f.t.Fatal(err)
 	}

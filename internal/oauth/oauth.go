@@ -11,6 +11,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -67,6 +68,9 @@ type Config struct {
 	// URL is the server's public base URL: the device page is URL/device,
 	// the authorization endpoint URL/authorize, the token endpoint URL/token.
 	URL string
+	// StartURLAliases are other start URLs of this instance (see
+	// StartURL); its own is URL/start.
+	StartURLAliases []string
 	// Clock is the time; nil means time.Now.
 	Clock func() time.Time
 }
@@ -77,6 +81,8 @@ type Service struct {
 	portal *portal.Service
 	url    string
 	now    func() time.Time
+	// startURLs are the start URLs naming this instance, normalized.
+	startURLs map[string]bool
 
 	tokens  ttlcache.Cache[string, *store.OAuthToken]  // by hash
 	clients ttlcache.Cache[string, *store.OAuthClient] // by id
@@ -84,9 +90,12 @@ type Service struct {
 
 // New builds the service over s (the audited store); sessions are the portal's.
 func New(s store.Store, p *portal.Service, cfg Config) *Service {
-	svc := &Service{store: s, portal: p, url: strings.TrimSuffix(cfg.URL, "/"), now: cfg.Clock}
+	svc := &Service{store: s, portal: p, url: strings.TrimSuffix(cfg.URL, "/"), now: cfg.Clock, startURLs: map[string]bool{}}
 	if svc.now == nil {
 		svc.now = time.Now
+	}
+	for _, u := range append([]string{svc.url + "/start"}, cfg.StartURLAliases...) {
+		svc.startURLs[normalizeStartURL(u)] = true
 	}
 	clock := func() time.Time { return svc.now() }
 	svc.tokens = ttlcache.Cache[string, *store.OAuthToken]{TTL: cacheTTL, Now: clock}
@@ -271,4 +280,30 @@ func (s *Service) AccessTokenSession(ctx context.Context, token string) (*portal
 		return nil, portal.ErrNoSession
 	}
 	return s.portal.Session(ctx, t.SessionID)
+}
+
+// StartURL is the start URL a client sent (StartDeviceAuthorization's
+// startUrl, RegisterClient's issuerUrl) as this instance records it: its
+// own URL/start when u is that or one of the configured aliases (AWS CLI
+// ≥ 2.35.13 only accepts an AWS-owned start URL, which it then never
+// contacts, so an instance is known by such an alias too), else u as sent.
+// ours says which.
+func (s *Service) StartURL(u string) (recorded string, ours bool) {
+	if s.startURLs[normalizeStartURL(u)] {
+		return s.url + "/start", true
+	}
+	return u, false
+}
+
+// normalizeStartURL is u as start URLs compare: scheme and host in lower
+// case, without a trailing slash, fragment or default port.
+func normalizeStartURL(u string) string {
+	p, err := url.Parse(strings.TrimSpace(u))
+	if err != nil || p.Host == "" {
+		return u
+	}
+	host := strings.ToLower(p.Host)
+	scheme := strings.ToLower(p.Scheme)
+	host = strings.TrimSuffix(host, map[string]string{"https": ":443", "http": ":80"}[scheme])
+	return scheme + "://" + host + strings.TrimRight(p.EscapedPath(), "/")
 }

@@ -65,10 +65,14 @@ func (s *Service) registerClient(ctx context.Context, in *registerClientIn) (*re
 	if in.IssuerURL != "" && !absoluteHTTP(in.IssuerURL) {
 		return nil, invalidRequest("Invalid issuer URL")
 	}
+	issuer := in.IssuerURL
+	if issuer != "" {
+		issuer, _ = s.StartURL(issuer)
+	}
 	now := s.now().UTC().Truncate(time.Second)
 	secret := ids.Hex(32)
 	c := store.OAuthClient{ID: ids.Hex(16), SecretHash: creds.TokenHash(secret), Name: in.ClientName, Type: in.ClientType,
-		Scopes: in.Scopes, RedirectURIs: in.RedirectURIs, GrantTypes: in.GrantTypes, IssuerURL: in.IssuerURL,
+		Scopes: in.Scopes, RedirectURIs: in.RedirectURIs, GrantTypes: in.GrantTypes, IssuerURL: issuer,
 		CreatedAt: now, SecretExpiresAt: now.Add(clientSecretLifetime)}
 	err := s.store.Write(ctx, func(tx store.Tx) error {
 		ok, err := spend(ctx, tx, "oauth-register:"+sourceOf(ctx), registrationsPerSource, now)

@@ -217,7 +217,7 @@ func (s *Service) RoleCredentials(ctx context.Context, sess *Session, accountID,
 	err = s.store.Write(ctx, func(tx store.Tx) error {
 		var err error
 		issued, err = creds.Issue(ctx, tx, creds.RoleSession{Role: held.role, SessionName: sess.UserName, SourceARN: sess.PrincipalARN(),
-			SessionID: sess.ID, Duration: duration}, now)
+			SessionID: sess.ID, Duration: duration, Tags: held.tags}, now)
 		if err != nil || audit.Recording(ctx) {
 			return err
 		}
@@ -236,6 +236,7 @@ func (s *Service) RoleCredentials(ctx context.Context, sess *Session, accountID,
 type heldRole struct {
 	role     *store.IAMRole
 	duration time.Duration
+	tags     map[string]string // the session tags its credentials carry (access.SessionTags)
 }
 
 // heldRole finds the role of the permission set named roleName that the
@@ -248,9 +249,20 @@ func (s *Service) heldRole(ctx context.Context, sess *Session, accountID, roleNa
 	}
 	var role *store.IAMRole
 	var ps *store.PermissionSet
+	var tags map[string]string
 	err := s.store.Read(ctx, func(tx store.Tx) error {
 		inst, err := s.instance(ctx, tx, sess.IdentityStoreID)
 		if err != nil {
+			return err
+		}
+		user, err := tx.GetUser(ctx, sess.IdentityStoreID, sess.UserID)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrNoSession
+		}
+		if err != nil {
+			return err
+		}
+		if tags, err = access.SessionTags(ctx, tx, inst.arn, user, sess.AssertedTags); err != nil {
 			return err
 		}
 		gs, err := s.grants(ctx, tx, inst, sess, accountID)
@@ -281,7 +293,7 @@ func (s *Service) heldRole(ctx context.Context, sess *Session, accountID, roleNa
 	if err != nil {
 		return nil, err
 	}
-	h := &heldRole{role: role, duration: time.Hour} // a permission set's default, as AWS's
+	h := &heldRole{role: role, duration: time.Hour, tags: tags} // a permission set's default, as AWS's
 	if ps.SessionDuration != "" {
 		if h.duration, err = access.ParseSessionDuration(ps.SessionDuration); err != nil {
 			return nil, err
@@ -350,13 +362,19 @@ func (s *Service) ValidateSessionCredential(ctx context.Context, c *store.Sessio
 }
 
 // originRole is the Identity Center role a session credential comes from:
-// its own when it is one, else the one named by the assumed-role ARN that
-// asked for it (role chaining from portal credentials).
+// its own when it is one, else the one its chain of AssumeRole calls began
+// with (role chaining from portal credentials, any number of hops) — or,
+// for a credential stored before chains were recorded, the assumed-role
+// ARN that asked for it.
 func originRole(c *store.SessionCredential) (accountID, roleName string, ok bool) {
 	if i := strings.Index(c.RoleARN, ":role"+access.RolePath); i >= 0 {
 		return c.AccountID, c.RoleARN[i+len(":role"+access.RolePath):], true
 	}
-	rest, found := strings.CutPrefix(c.SourceARN, "arn:aws:sts::")
+	origin := c.OriginARN
+	if origin == "" {
+		origin = c.SourceARN
+	}
+	rest, found := strings.CutPrefix(origin, "arn:aws:sts::")
 	if !found {
 		return "", "", false
 	}

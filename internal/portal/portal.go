@@ -90,6 +90,10 @@ type Session struct {
 	UserAgent       string
 	CreatedAt       time.Time
 	ExpiresAt       time.Time
+	// AssertedTags are the session tags the user's identity provider
+	// asserted at sign-in; the role credentials of the session carry them
+	// (under the instance's configured attributes).
+	AssertedTags map[string]string
 }
 
 // PrincipalARN names the session's person in audit records, as the
@@ -98,14 +102,16 @@ func (s *Session) PrincipalARN() string { return "arn:aws:identitystore:::user/"
 
 func toSession(r *store.SignInSession) *Session {
 	return &Session{ID: r.ID, IdentityStoreID: r.IdentityStoreID, UserID: r.UserID, UserName: r.UserName, Methods: r.Methods,
-		SourceIP: r.SourceIP, UserAgent: r.UserAgent, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}
+		SourceIP: r.SourceIP, UserAgent: r.UserAgent, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt, AssertedTags: r.Tags}
 }
 
 // StartSession creates a sign-in session for a user who has completed
 // sign-in (password and MFA as required); the returned token is the
 // cookie value, of which only the hash is kept. It lasts the instance's
-// portal session duration.
-func (s *Service) StartSession(ctx context.Context, user *store.User, methods []string, sourceIP, userAgent string) (string, *Session, error) {
+// portal session duration. assertedTags are the session tags an identity
+// provider asserted (nil for other sign-ins).
+func (s *Service) StartSession(ctx context.Context, user *store.User, methods []string, sourceIP, userAgent string,
+	assertedTags map[string]string) (string, *Session, error) {
 	d, err := s.duration(ctx)
 	if err != nil {
 		return "", nil, err
@@ -113,7 +119,7 @@ func (s *Service) StartSession(ctx context.Context, user *store.User, methods []
 	now := s.now().UTC()
 	token := ids.Hex(32)
 	row := store.SignInSession{ID: ids.UUID(), TokenHash: creds.TokenHash(token), IdentityStoreID: user.IdentityStoreID, UserID: user.ID,
-		UserName: user.UserName, Methods: methods, SourceIP: sourceIP, UserAgent: userAgent, CreatedAt: now, ExpiresAt: now.Add(d)}
+		UserName: user.UserName, Methods: methods, SourceIP: sourceIP, UserAgent: userAgent, CreatedAt: now, ExpiresAt: now.Add(d), Tags: assertedTags}
 	err = s.store.Write(ctx, func(tx store.Tx) error {
 		// Read again here: the user may have been disabled since the password was checked.
 		u, err := tx.GetUser(ctx, user.IdentityStoreID, user.ID)

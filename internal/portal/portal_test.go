@@ -131,7 +131,7 @@ func (w *world) assign(account string, ps *store.PermissionSet, principalType, p
 
 func (w *world) signIn(u *store.User) (string, *portal.Session) {
 	w.t.Helper()
-	token, sess, err := w.portal.StartSession(ctx, u, []string{"pwd", "totp"}, "192.0.2.10", "test-agent")
+	token, sess, err := w.portal.StartSession(ctx, u, []string{"pwd", "totp"}, "192.0.2.10", "test-agent", nil)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestSessionLifecycle(t *testing.T) {
 	// Disabled users cannot start one, and theirs stop within a second.
 	_, sess = w.signIn(alice)
 	w.setStatus(alice, store.UserDisabled)
-	if _, _, err := w.portal.StartSession(ctx, alice, []string{"pwd"}, "", ""); !errors.Is(err, portal.ErrNoSession) {
+	if _, _, err := w.portal.StartSession(ctx, alice, []string{"pwd"}, "", "", nil); !errors.Is(err, portal.ErrNoSession) {
 		t.Fatalf("a disabled user started a session: %v", err)
 	}
 	w.clock.Advance(time.Second)

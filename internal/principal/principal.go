@@ -27,6 +27,9 @@ type RoleSession struct {
 	SessionID string
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+	// Tags are the session's tags (aws:PrincipalTag/<key>): the user's
+	// attributes for access control, for credentials from a sign-in.
+	Tags map[string]string
 }
 
 // RoleName is the role's name: the last segment of its ARN.

@@ -25,10 +25,14 @@ import (
 	"github.com/atrium-sso/atrium/internal/config"
 	"github.com/atrium-sso/atrium/internal/creds"
 	"github.com/atrium-sso/atrium/internal/directory"
+	"github.com/atrium-sso/atrium/internal/federation"
+	"github.com/atrium-sso/atrium/internal/federation/oidc"
+	"github.com/atrium-sso/atrium/internal/federation/saml"
 	"github.com/atrium-sso/atrium/internal/iam"
 	"github.com/atrium-sso/atrium/internal/jobs"
 	"github.com/atrium-sso/atrium/internal/oauth"
 	"github.com/atrium-sso/atrium/internal/portal"
+	"github.com/atrium-sso/atrium/internal/scim"
 	"github.com/atrium-sso/atrium/internal/signin"
 	"github.com/atrium-sso/atrium/internal/store"
 	"github.com/atrium-sso/atrium/internal/store/postgres"
@@ -116,14 +120,31 @@ func build(ctx context.Context, cfg *config.Config, db store.Store, log *slog.Lo
 		return set.PortalSessionDuration, err
 	}})
 	authn.Revocation = portals // credentials from a sign-in session die with it
-	logins := oauth.New(audited, portals, oauth.Config{URL: cfg.URL})
+	logins := oauth.New(audited, portals, oauth.Config{URL: cfg.URL, StartURLAliases: cfg.StartURLAliases})
 	pages, err := web.New(ctx, web.Options{Store: audited, SignIn: signins, Portal: portals, OAuth: logins, URL: cfg.URL, Log: log})
 	if err != nil {
 		return nil, err
 	}
 	pages.Register(mux)
+	// Identity sources: each protocol registers its routes on mux; the
+	// sign-in pages offer the sources and finish their sign-ins.
+	sources := federation.New(federation.Options{Store: audited, BaseURL: cfg.URL, Directory: users, Logger: log})
+	sources.SetPages(pages)
+	pages.SetFederation(sources)
+	openID, err := oidc.New(ctx, sources, oidc.Options{Log: log})
+	if err != nil {
+		return nil, err
+	}
+	sources.AddProtocol(openID, mux)
+	samlSP, err := saml.New(ctx, sources, saml.Options{Log: log})
+	if err != nil {
+		return nil, err
+	}
+	sources.AddProtocol(samlSP, mux)
+	provisioning := scim.New(audited, scim.Config{URL: cfg.URL, Log: log}) // SCIM 2.0 at /scim/v2
+	provisioning.Register(mux)
 	edge.Register(organizations.API(), creds.NewSTS(audited, authorizer).API(), access.New(audited, runner, pager, iam.Roles{}).API(), users.API(),
-		adminapi.API(adminapi.Deps{Directory: users, Signin: signins, Sessions: portals}), iam.New(audited, pager).API(), portals.API(logins), logins.API())
+		adminapi.API(adminapi.Deps{Directory: users, Signin: signins, Sessions: portals, Sources: sources, Scim: provisioning, Mfa: signins}), iam.New(audited, pager).API(), portals.API(logins), logins.API())
 	s.handler = edge
 	return s, nil
 }
@@ -156,6 +177,7 @@ func (s *Server) Start(ctx context.Context) {
 	go creds.SweepExpired(ctx, s.store, s.log)
 	go s.signin.SweepThrottles(ctx, s.log)
 	go portal.SweepExpired(ctx, s.store, s.log)
+	go federation.SweepUsed(ctx, s.store, s.log)
 	s.ready.Store(true)
 }
 

@@ -12,16 +12,20 @@ import (
 func FuzzRememberedDevice(f *testing.F) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	s := &Service{keys: &keys{device: []byte("0123456789abcdef0123456789abcdef")}, now: func() time.Time { return now }}
-	made, _ := s.RememberDevice(storeID, "user-1")
+	const epoch = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA\x00device-1"
+	made, _ := s.rememberDevice(storeID, "user-1", epoch)
 	f.Add(made)
 	f.Add("")
 	f.Add(made[:len(made)-1] + "A")
 	f.Fuzz(func(t *testing.T, token string) {
-		if s.rememberedDevice(token, storeID, "user-1", now) && token != made {
+		if s.rememberedDevice(token, storeID, "user-1", epoch, now) && token != made {
 			t.Fatalf("a token the service did not make passed: %q", token)
 		}
-		if s.rememberedDevice(token, storeID, "user-2", now) {
+		if s.rememberedDevice(token, storeID, "user-2", epoch, now) {
 			t.Fatalf("user-1's token passed for user-2: %q", token)
+		}
+		if s.rememberedDevice(token, storeID, "user-1", epoch+"\x00device-2", now) {
+			t.Fatalf("a token passed after the user's credentials changed: %q", token)
 		}
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -120,12 +121,32 @@ type Attempt struct {
 // CheckOption adds what the caller knows about the sign-in's context.
 type CheckOption func(*checkOptions)
 
-type checkOptions struct{ deviceToken string }
+type checkOptions struct{ deviceToken, sourceIP, workflow string }
 
 // FromDevice passes the remembered-device token the browser holds (see
 // RememberDevice); with mfa.prompt new-context it spares that browser MFA.
 func FromDevice(token string) CheckOption {
 	return func(o *checkOptions) { o.deviceToken = token }
+}
+
+// FromSource gives the address a second factor or a sign-in came from,
+// for its audit record.
+func FromSource(ip string) CheckOption {
+	return func(o *checkOptions) { o.sourceIP = ip }
+}
+
+// InWorkflow ties the audit records of one sign-in together (their
+// AuthWorkflowID, as AWS's sign-in events have it).
+func InWorkflow(id string) CheckOption {
+	return func(o *checkOptions) { o.workflow = id }
+}
+
+func checkOpts(opts []CheckOption) checkOptions {
+	var o checkOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
 }
 
 // CheckPassword verifies a user's password. Unknown user, wrong password
@@ -134,10 +155,7 @@ func FromDevice(token string) CheckOption {
 // ErrThrottled when the user name or the source address has failed too
 // often; then nothing is checked. Success and failure are audit events.
 func (s *Service) CheckPassword(ctx context.Context, identityStoreID, userName, password, sourceIP string, opts ...CheckOption) (*Attempt, error) {
-	var o checkOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := checkOpts(opts)
 	userKey, sourceKey := userThrottleKey(identityStoreID, userName), sourceThrottleKey(sourceIP)
 	// Refused before queueing for a hash slot: a flood of attempts on a
 	// locked name costs a read each.
@@ -189,7 +207,8 @@ func (s *Service) CheckPassword(ctx context.Context, identityStoreID, userName, 
 	if locked {
 		return nil, ErrThrottled
 	}
-	hash, usable := s.dummy, user != nil && pw != nil && user.Status == store.UserEnabled
+	// A user of an external identity source signs in there, never with a password here.
+	hash, usable := s.dummy, user != nil && pw != nil && user.Status == store.UserEnabled && user.SourceID == ""
 	if usable {
 		hash = pw.Hash
 	}
@@ -197,7 +216,7 @@ func (s *Service) CheckPassword(ctx context.Context, identityStoreID, userName, 
 	if err != nil {
 		return nil, err
 	}
-	ev := signinEvent{userName: userName, sourceIP: sourceIP, credential: "PASSWORD"}
+	ev := signinEvent{userName: userName, sourceIP: sourceIP, credential: CredentialPassword, workflow: o.workflow}
 	if user != nil {
 		ev.userID = user.ID
 	}
@@ -205,6 +224,9 @@ func (s *Service) CheckPassword(ctx context.Context, identityStoreID, userName, 
 		// The count outlives the caller's context: hanging up must not
 		// spare an attacker the count.
 		err := s.store.Write(context.WithoutCancel(ctx), func(tx store.Tx) error {
+			if err := tx.AppendAudit(ctx, ev.challenge(now, false)); err != nil {
+				return err
+			}
 			return recordFailure(ctx, tx, now, ev, userKey, sourceKey)
 		})
 		if err != nil {
@@ -218,6 +240,9 @@ func (s *Service) CheckPassword(ctx context.Context, identityStoreID, userName, 
 	}
 	err = s.store.Write(context.WithoutCancel(ctx), func(tx store.Tx) error {
 		if err := clearFailures(ctx, tx, now, userKey); err != nil {
+			return err
+		}
+		if err := tx.AppendAudit(ctx, ev.challenge(now, false)); err != nil {
 			return err
 		}
 		if rehash != "" {
@@ -237,12 +262,13 @@ func (s *Service) CheckPassword(ctx context.Context, identityStoreID, userName, 
 		a.HasTOTP = a.HasTOTP || d.Type == store.MFATOTP
 		a.HasWebAuthn = a.HasWebAuthn || d.Type == store.MFAWebAuthn
 	}
-	a.MFA = s.mfaStep(set, user, len(devices) > 0, o.deviceToken, now)
+	a.MFA = s.mfaStep(set, user, len(devices) > 0, o.deviceToken, credentialEpoch(pw, devices), now)
 	return a, nil
 }
 
-// mfaStep decides what a user who gave the right password must do next.
-func (s *Service) mfaStep(set Settings, u *store.User, hasDevice bool, deviceToken string, now time.Time) MFAStep {
+// mfaStep decides what a user who gave the right password must do next;
+// epoch is the state of the user's credentials (credentialEpoch).
+func (s *Service) mfaStep(set Settings, u *store.User, hasDevice bool, deviceToken, epoch string, now time.Time) MFAStep {
 	switch {
 	case set.MFAMode == MFAOff:
 		return MFANone
@@ -250,7 +276,7 @@ func (s *Service) mfaStep(set Settings, u *store.User, hasDevice bool, deviceTok
 		return MFAEnroll
 	case !hasDevice:
 		return MFANone
-	case set.MFAPrompt == PromptNewContext && s.rememberedDevice(deviceToken, u.IdentityStoreID, u.ID, now):
+	case set.MFAPrompt == PromptNewContext && s.rememberedDevice(deviceToken, u.IdentityStoreID, u.ID, epoch, now):
 		return MFANone
 	}
 	return MFAVerify
@@ -276,7 +302,7 @@ func recordFailure(ctx context.Context, tx store.Tx, now time.Time, ev signinEve
 // runs in that transaction and answers nil, ErrBadCode for a proof that
 // fails, or another error. Both outcomes are audited. A disabled user gets
 // ErrBadCredentials.
-func (s *Service) secondFactor(ctx context.Context, u *store.User, credential string, check func(tx store.Tx) error) error {
+func (s *Service) secondFactor(ctx context.Context, u *store.User, credential string, o checkOptions, check func(tx store.Tx) error) error {
 	if u.Status != store.UserEnabled { // disabled between password and MFA
 		return ErrBadCredentials
 	}
@@ -286,7 +312,7 @@ func (s *Service) secondFactor(ctx context.Context, u *store.User, credential st
 	if err := s.checkThrottle(ctx, now, userKey); err != nil {
 		return err
 	}
-	ev := signinEvent{userName: u.UserName, userID: u.ID, credential: credential}
+	ev := signinEvent{userName: u.UserName, userID: u.ID, credential: credential, sourceIP: o.sourceIP, workflow: o.workflow}
 	var outcome error
 	err := s.store.Write(context.WithoutCancel(ctx), func(tx store.Tx) error {
 		outcome = nil
@@ -318,25 +344,98 @@ func (s *Service) secondFactor(ctx context.Context, u *store.User, credential st
 	return outcome
 }
 
-// signinEvent is a CloudTrail-like CredentialVerification record: which
-// credential was checked for whom, and whether it passed. A user name
-// that does not exist is hidden, as AWS does: people type passwords there.
+// Credential types, as AWS's sign-in events name them.
+const (
+	CredentialPassword = "PASSWORD"
+	CredentialTOTP     = "TOTP"
+	CredentialWebAuthn = "WEBAUTHN"
+)
+
+// signinEvent is who a CloudTrail-like sign-in record is about: which
+// credential, whose, from where, in which sign-in (the workflow). A user
+// name that does not exist is hidden, as AWS does: people type passwords
+// there. A password is never part of one.
 type signinEvent struct {
-	userName, userID, sourceIP, credential string
+	userName, userID, sourceIP, credential, workflow string
 }
 
-func (e signinEvent) record(now time.Time, failure string) store.AuditEvent {
-	name := e.userName
+func (e signinEvent) event(now time.Time, name string, extra map[string]string) store.AuditEvent {
+	userName := e.userName
 	if e.userID == "" {
-		name = model.Hidden
+		userName = model.Hidden
 	}
-	params, _ := json.Marshal(map[string]string{"UserName": name, "UserId": e.userID, "CredentialType": e.credential})
-	ev := store.AuditEvent{ID: ids.UUID(), Time: now.UTC(), Source: SigninEventSource, EventName: "CredentialVerification",
-		SourceIP: e.sourceIP, RequestParams: string(params)}
+	params := map[string]string{"UserName": userName, "UserId": e.userID, "CredentialType": e.credential}
+	if e.workflow != "" {
+		params["AuthWorkflowID"] = e.workflow
+	}
+	for k, v := range extra {
+		params[k] = v
+	}
+	b, _ := json.Marshal(params)
+	return store.AuditEvent{ID: ids.UUID(), Time: now.UTC(), Source: SigninEventSource, EventName: name,
+		PrincipalARN: e.principal(), SourceIP: e.sourceIP, RequestParams: string(b)}
+}
+
+func (e signinEvent) principal() string {
+	if e.userID == "" {
+		return ""
+	}
+	return "arn:aws:identitystore:::user/" + e.userID
+}
+
+// challenge is the CredentialChallenge record: the credential was asked for.
+func (e signinEvent) challenge(now time.Time, enrollment bool) store.AuditEvent {
+	extra := map[string]string{}
+	if enrollment {
+		extra["DeviceEnrollmentRequired"] = "true"
+	}
+	return e.event(now, "CredentialChallenge", extra)
+}
+
+// record is the CredentialVerification record: whether the credential passed.
+func (e signinEvent) record(now time.Time, failure string) store.AuditEvent {
+	ev := e.event(now, "CredentialVerification", nil)
 	if failure != "" {
 		ev.ErrorCode, ev.ErrorMessage = "AuthenticationFailed", failure
 	}
 	return ev
+}
+
+// Challenge records that a sign-in asks the user for one of credentials
+// (CredentialChallenge, one record each), to register a device when
+// enrollment is set.
+func (s *Service) Challenge(ctx context.Context, identityStoreID, userID string, credentials []string, enrollment bool, opts ...CheckOption) error {
+	u, err := s.user(ctx, identityStoreID, userID)
+	if err != nil {
+		return err
+	}
+	o := checkOpts(opts)
+	now := s.now()
+	return s.store.Write(ctx, func(tx store.Tx) error {
+		for _, c := range credentials {
+			ev := signinEvent{userName: u.UserName, userID: u.ID, sourceIP: o.sourceIP, credential: c, workflow: o.workflow}
+			if err := tx.AppendAudit(ctx, ev.challenge(now, enrollment)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Authenticated records a finished sign-in (UserAuthentication): the user
+// passed every challenge, with credentials (in the order given), and goes
+// on to loginTo. AWS records none for a sign-in that fails; its failed
+// CredentialVerification says so.
+func (s *Service) Authenticated(ctx context.Context, identityStoreID, userID string, credentials []string, loginTo string, opts ...CheckOption) error {
+	u, err := s.user(ctx, identityStoreID, userID)
+	if err != nil {
+		return err
+	}
+	o := checkOpts(opts)
+	ev := signinEvent{userName: u.UserName, userID: u.ID, sourceIP: o.sourceIP, credential: strings.Join(credentials, ","), workflow: o.workflow}
+	return s.store.Write(ctx, func(tx store.Tx) error {
+		return tx.AppendAudit(ctx, ev.event(s.now(), "UserAuthentication", map[string]string{"LoginTo": loginTo}))
+	})
 }
 
 // directoryEvent records a change a user made to their own credentials.

@@ -85,12 +85,12 @@ func (s *Service) FinishTOTPEnrollment(ctx context.Context, identityStoreID, use
 // and takes only later ones. Failures count towards the user's sign-in
 // throttle (ErrThrottled when it is locked); both outcomes are audited. A
 // disabled user gets ErrBadCredentials.
-func (s *Service) VerifyTOTP(ctx context.Context, identityStoreID, userID, code string) error {
+func (s *Service) VerifyTOTP(ctx context.Context, identityStoreID, userID, code string, opts ...CheckOption) error {
 	u, devices, err := s.userDevices(ctx, identityStoreID, userID)
 	if err != nil {
 		return err
 	}
-	return s.secondFactor(ctx, u, "TOTP", func(tx store.Tx) error {
+	return s.secondFactor(ctx, u, CredentialTOTP, checkOpts(opts), func(tx store.Tx) error {
 		now := s.now()
 		for _, d := range devices {
 			if d.Type != store.MFATOTP {

@@ -205,7 +205,7 @@ func (s *Service) BeginWebAuthnLogin(ctx context.Context, identityStoreID, userI
 // locked), both outcomes are audited, and a disabled user gets
 // ErrBadCredentials. A signature counter that did not
 // move forward (a replayed assertion, a cloned authenticator) fails.
-func (s *Service) FinishWebAuthnLogin(ctx context.Context, identityStoreID, userID string, state []byte, r *http.Request) error {
+func (s *Service) FinishWebAuthnLogin(ctx context.Context, identityStoreID, userID string, state []byte, r *http.Request, opts ...CheckOption) error {
 	wu, err := s.webauthnUser(ctx, identityStoreID, userID)
 	if err != nil {
 		return err
@@ -213,7 +213,7 @@ func (s *Service) FinishWebAuthnLogin(ctx context.Context, identityStoreID, user
 	sd, stateErr := s.openState(ceremonyLogin, identityStoreID, userID, state)
 	// Read before the transaction: a slow client must not hold the writer.
 	parsed, parseErr := protocol.ParseCredentialRequestResponse(r)
-	return s.secondFactor(ctx, wu.user, "WEBAUTHN", func(tx store.Tx) error {
+	return s.secondFactor(ctx, wu.user, CredentialWebAuthn, checkOpts(opts), func(tx store.Tx) error {
 		if stateErr != nil || parseErr != nil {
 			return ErrBadCode
 		}

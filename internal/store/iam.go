@@ -95,6 +95,11 @@ type SessionCredential struct {
 	// SessionID ties the credential to a sign-in session ("" for a plain
 	// AssumeRole by a long-term key): revoking the session revokes it.
 	SessionID string
+	// OriginARN is, for a role session assumed from another (role
+	// chaining), the assumed-role ARN the chain began with; "" otherwise.
+	OriginARN string
+	// Tags are the session's tags (aws:PrincipalTag/<key>).
+	Tags      map[string]string
 	ExpiresAt time.Time
 	CreatedAt time.Time
 }

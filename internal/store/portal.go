@@ -71,6 +71,9 @@ type SignInSession struct {
 	CreatedAt       time.Time
 	ExpiresAt       time.Time
 	RevokedAt       time.Time // zero while not revoked
+	// Tags are the session tags the user's identity provider asserted at
+	// sign-in (access-control attributes); nil for other sign-ins.
+	Tags map[string]string
 }
 
 // OAuthClient is a client registered with sso-oidc RegisterClient.

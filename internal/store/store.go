@@ -54,6 +54,7 @@ type Tx interface {
 	SigninTx     // passwords, MFA devices, sign-in throttles, settings: signin.go
 	PortalTx     // sign-in sessions, OAuth clients, codes and tokens: portal.go
 	FederationTx // identity sources and single-use marks: federation.go
+	ScimTx       // SCIM bearer tokens: scim.go
 
 	// Meta is a small key/value table for one-off facts (bootstrap marker, keys).
 	GetMeta(ctx context.Context, key string) (string, error)

@@ -24,11 +24,11 @@ type fakePortal struct {
 	access   []portal.AccountAccess
 }
 
-func (p *fakePortal) StartSession(ctx context.Context, user *store.User, methods []string, sourceIP, userAgent string) (string, *portal.Session, error) {
+func (p *fakePortal) StartSession(ctx context.Context, user *store.User, methods []string, sourceIP, userAgent string, tags map[string]string) (string, *portal.Session, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	token := ids.Hex(32)
-	s := &portal.Session{ID: ids.Hex(8), IdentityStoreID: user.IdentityStoreID, UserID: user.ID, UserName: user.UserName, ExpiresAt: time.Now().Add(time.Hour)}
+	s := &portal.Session{ID: ids.Hex(8), IdentityStoreID: user.IdentityStoreID, UserID: user.ID, UserName: user.UserName, ExpiresAt: time.Now().Add(time.Hour), AssertedTags: tags}
 	p.sessions[token] = s
 	p.methods[s.ID] = methods
 	return token, s, nil

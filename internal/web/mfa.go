@@ -44,6 +44,20 @@ func (w *Web) renderMFA(rw http.ResponseWriter, r *http.Request, f *flow, status
 	}
 	v := mfaView{base: base{Title: "Verify your identity", CSRF: w.keys.formToken(f.ID), Error: msg},
 		TOTP: f.HasTOTP, OfferTrust: settings.MFAPrompt == signin.PromptNewContext, CodeInvalid: msg != "" && f.HasTOTP}
+	var asked []string
+	if f.HasTOTP {
+		asked = append(asked, signin.CredentialTOTP)
+	}
+	if f.HasWebAuthn && w.signin.WebAuthnAvailable() {
+		asked = append(asked, signin.CredentialWebAuthn)
+	}
+	if err := w.signin.Challenge(r.Context(), w.storeID, f.UserID, asked, false, f.auditOpts(r)...); userGone(err) {
+		w.userGone(rw)
+		return
+	} else if err != nil {
+		w.fail(rw, r, err)
+		return
+	}
 	if f.HasWebAuthn && w.signin.WebAuthnAvailable() {
 		options, state, err := w.signin.BeginWebAuthnLogin(r.Context(), w.storeID, f.UserID)
 		if userGone(err) {
@@ -73,7 +87,7 @@ func (w *Web) mfaCode(rw http.ResponseWriter, r *http.Request) {
 	if f == nil {
 		return
 	}
-	err := w.signin.VerifyTOTP(r.Context(), w.storeID, f.UserID, strings.TrimSpace(r.PostFormValue("code")))
+	err := w.signin.VerifyTOTP(r.Context(), w.storeID, f.UserID, strings.TrimSpace(r.PostFormValue("code")), f.auditOpts(r)...)
 	switch {
 	case userGone(err):
 		w.userGone(rw)
@@ -93,7 +107,7 @@ func (w *Web) mfaWebAuthn(rw http.ResponseWriter, r *http.Request) {
 	if f == nil {
 		return
 	}
-	err := w.signin.FinishWebAuthnLogin(r.Context(), w.storeID, f.UserID, f.WebAuthn, credentialRequest(r))
+	err := w.signin.FinishWebAuthnLogin(r.Context(), w.storeID, f.UserID, f.WebAuthn, credentialRequest(r), f.auditOpts(r)...)
 	if userGone(err) {
 		w.userGone(rw)
 		return
@@ -107,21 +121,31 @@ func (w *Web) mfaWebAuthn(rw http.ResponseWriter, r *http.Request) {
 }
 
 // passedMFA finishes a sign-in after a second factor, remembering the
-// browser when the person asked and the instance prompts by context.
+// browser when the person asked (see rememberBrowser).
 func (w *Web) passedMFA(rw http.ResponseWriter, r *http.Request, f *flow, method string) {
-	if r.PostFormValue("trust") != "" {
-		settings, err := w.signin.Settings(r.Context())
-		if err != nil {
-			w.fail(rw, r, err)
-			return
-		}
-		if settings.MFAPrompt == signin.PromptNewContext {
-			token, expires := w.signin.RememberDevice(w.storeID, f.UserID)
-			setCookie(rw, deviceCookie, token, expires, http.SameSiteStrictMode)
-		}
-	}
+	f.trust = r.PostFormValue("trust") != ""
 	f.Methods = append(f.Methods, method)
 	w.finish(rw, r, f)
+}
+
+// rememberBrowser marks the browser as a known context for the flow's
+// user when the instance prompts by context; false after answering an error.
+func (w *Web) rememberBrowser(rw http.ResponseWriter, r *http.Request, f *flow) bool {
+	settings, err := w.signin.Settings(r.Context())
+	if err != nil {
+		w.fail(rw, r, err)
+		return false
+	}
+	if settings.MFAPrompt != signin.PromptNewContext {
+		return true
+	}
+	token, expires, err := w.signin.RememberDevice(r.Context(), w.storeID, f.UserID)
+	if err != nil {
+		w.fail(rw, r, err)
+		return false
+	}
+	setCookie(rw, deviceCookie, token, expires, http.SameSiteStrictMode)
+	return true
 }
 
 // credentialRequest is the WebAuthn response the page's script put in the
@@ -162,6 +186,17 @@ func (w *Web) renderEnroll(rw http.ResponseWriter, r *http.Request, f *flow, sta
 		}
 		e.QRPNG = nil // the cookie has no room for it; /signin/mfa/enroll/qr.png draws it
 		f.TOTP = e
+	}
+	asked := []string{signin.CredentialTOTP}
+	if w.signin.WebAuthnAvailable() {
+		asked = append(asked, signin.CredentialWebAuthn)
+	}
+	if err := w.signin.Challenge(ctx, w.storeID, f.UserID, asked, true, f.auditOpts(r)...); userGone(err) {
+		w.userGone(rw)
+		return
+	} else if err != nil {
+		w.fail(rw, r, err)
+		return
 	}
 	var options []byte
 	if w.signin.WebAuthnAvailable() {
@@ -230,6 +265,9 @@ func (w *Web) enrollTOTP(rw http.ResponseWriter, r *http.Request) {
 		redirect(rw, stepEnroll.path())
 		return
 	}
+	if !w.spend(rw, r, f) {
+		return
+	}
 	err := w.signin.FinishTOTPEnrollment(r.Context(), w.storeID, f.UserID, f.TOTP, strings.TrimSpace(r.PostFormValue("code")), totpDeviceName)
 	switch {
 	case userGone(err):
@@ -247,7 +285,7 @@ func (w *Web) enrollTOTP(rw http.ResponseWriter, r *http.Request) {
 
 func (w *Web) enrollWebAuthn(rw http.ResponseWriter, r *http.Request) {
 	f := w.postedFlow(rw, r, stepEnroll)
-	if f == nil {
+	if f == nil || !w.spend(rw, r, f) {
 		return
 	}
 	err := w.signin.FinishWebAuthnRegistration(r.Context(), w.storeID, f.UserID, f.WebAuthn, credentialRequest(r), webAuthnDeviceName)

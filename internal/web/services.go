@@ -18,22 +18,27 @@ import (
 type SignIn interface {
 	CheckPassword(ctx context.Context, identityStoreID, userName, password, sourceIP string, opts ...signin.CheckOption) (*signin.Attempt, error)
 	ChangePassword(ctx context.Context, identityStoreID, userID, newPassword string) error
-	VerifyTOTP(ctx context.Context, identityStoreID, userID, code string) error
+	VerifyTOTP(ctx context.Context, identityStoreID, userID, code string, opts ...signin.CheckOption) error
 	BeginTOTPEnrollment(ctx context.Context, identityStoreID, userID, issuer string) (*signin.TOTPEnrollment, error)
 	FinishTOTPEnrollment(ctx context.Context, identityStoreID, userID string, e *signin.TOTPEnrollment, code, name string) error
 	BeginWebAuthnRegistration(ctx context.Context, identityStoreID, userID string) (optionsJSON []byte, state []byte, err error)
 	FinishWebAuthnRegistration(ctx context.Context, identityStoreID, userID string, state []byte, r *http.Request, name string) error
 	BeginWebAuthnLogin(ctx context.Context, identityStoreID, userID string) (optionsJSON []byte, state []byte, err error)
-	FinishWebAuthnLogin(ctx context.Context, identityStoreID, userID string, state []byte, r *http.Request) error
+	FinishWebAuthnLogin(ctx context.Context, identityStoreID, userID string, state []byte, r *http.Request, opts ...signin.CheckOption) error
 	Settings(ctx context.Context) (signin.Settings, error)
+	MFADevices(ctx context.Context, identityStoreID, userID string) ([]signin.MFADevice, error)
+	DeleteOwnMFADevice(ctx context.Context, identityStoreID, userID, deviceID string) error
 	WebAuthnAvailable() bool
-	RememberDevice(identityStoreID, userID string) (token string, expires time.Time)
+	RememberDevice(ctx context.Context, identityStoreID, userID string) (token string, expires time.Time, err error)
+	Challenge(ctx context.Context, identityStoreID, userID string, credentials []string, enrollment bool, opts ...signin.CheckOption) error
+	Authenticated(ctx context.Context, identityStoreID, userID string, credentials []string, loginTo string, opts ...signin.CheckOption) error
+	AfterIdentityProvider(ctx context.Context, identityStoreID, userID string, atriumMFA bool, opts ...signin.CheckOption) (*signin.Attempt, error)
 }
 
 // Portal is what the pages need of package portal: sign-in sessions, the
 // user's entitlements and credentials for a role.
 type Portal interface {
-	StartSession(ctx context.Context, user *store.User, methods []string, sourceIP, userAgent string) (token string, sess *portal.Session, err error)
+	StartSession(ctx context.Context, user *store.User, methods []string, sourceIP, userAgent string, assertedTags map[string]string) (token string, sess *portal.Session, err error)
 	SessionByToken(ctx context.Context, token string) (*portal.Session, error)
 	EndSession(ctx context.Context, sessionID string) error
 	Entitlements(ctx context.Context, sess *portal.Session) ([]portal.AccountAccess, error)

@@ -43,9 +43,13 @@ func (s step) path() string {
 // flow is a sign-in in progress, sealed in the flow cookie, so any node can
 // carry it on. Its id binds the forms' tokens and is replaced whenever the
 // person proves more (password, new password), so a value seen before a
-// step is worth nothing after it.
+// step is worth nothing after it. At the steps that change what its holder
+// may do (a new password, a registered device, the session) the id is
+// also spent in the store (spend): a cookie replayed there, by whoever
+// captured it or by the browser that already went on, is refused.
 type flow struct {
 	ID          string                 `json:"id"`
+	Workflow    string                 `json:"wf"` // the sign-in's id in its audit records; never changes
 	Step        step                   `json:"step"`
 	UserName    string                 `json:"user,omitempty"`
 	UserID      string                 `json:"uid,omitempty"`
@@ -56,11 +60,45 @@ type flow struct {
 	TOTP        *signin.TOTPEnrollment `json:"totp,omitempty"`     // enrollment under way, without its picture
 	WebAuthn    []byte                 `json:"webauthn,omitempty"` // ceremony state
 	Next        string                 `json:"next,omitempty"`
+	Tags        map[string]string      `json:"tags,omitempty"` // session tags an identity provider asserted
 	Expires     int64                  `json:"exp"`
+
+	trust bool // finish remembers the browser (this request only)
 }
 
 func newFlow(next string) *flow {
-	return &flow{ID: ids.Hex(16), Step: stepUsername, Next: localNext(next), Expires: time.Now().Add(flowLifetime).Unix()}
+	return &flow{ID: ids.Hex(16), Workflow: ids.UUID(), Step: stepUsername, Next: localNext(next), Expires: time.Now().Add(flowLifetime).Unix()}
+}
+
+// spend uses the flow's id up for good, then gives the flow a new one.
+// It answers false, after refusing the request, when the id was used
+// before: this cookie was replayed.
+func (w *Web) spend(rw http.ResponseWriter, r *http.Request, f *flow) bool {
+	ctx := r.Context()
+	var fresh bool
+	err := w.store.Write(ctx, func(tx store.Tx) error {
+		var err error
+		fresh, err = tx.UseOnce(ctx, "signin-flow:"+f.ID, time.Unix(f.Expires, 0))
+		return err
+	})
+	if err != nil {
+		w.fail(rw, r, err)
+		return false
+	}
+	if !fresh {
+		w.log.Warn("web: a spent sign-in flow was replayed", "step", f.Step, "source", sourceIP(r))
+		clearCookie(rw, flowCookie)
+		w.render(rw, http.StatusForbidden, "message", messageView{base: base{Title: "Sign-in already used"},
+			Message: "This sign-in was already completed or used. Start again.", Link: "/signin", LinkText: "Sign in"})
+		return false
+	}
+	f.promote()
+	return true
+}
+
+// auditOpts places a flow's sign-in records: where from, which sign-in.
+func (f *flow) auditOpts(r *http.Request) []signin.CheckOption {
+	return []signin.CheckOption{signin.FromSource(sourceIP(r)), signin.InWorkflow(f.Workflow)}
 }
 
 // promote gives the flow a new id: its holder has just proved more.
@@ -154,7 +192,7 @@ func (w *Web) signInPage(rw http.ResponseWriter, r *http.Request) {
 		w.fail(rw, r, err)
 		return
 	}
-	w.render(rw, http.StatusOK, "username", base{Title: "Sign in", CSRF: w.keys.formToken(f.ID)})
+	w.render(rw, http.StatusOK, "username", w.usernameView(r, f, ""))
 }
 
 func (w *Web) username(rw http.ResponseWriter, r *http.Request) {
@@ -164,7 +202,10 @@ func (w *Web) username(rw http.ResponseWriter, r *http.Request) {
 	}
 	name := strings.TrimSpace(r.PostFormValue("username"))
 	if name == "" || len(name) > 128 {
-		w.render(rw, http.StatusBadRequest, "username", base{Title: "Sign in", CSRF: w.keys.formToken(f.ID), Error: "Enter your username."})
+		w.render(rw, http.StatusBadRequest, "username", w.usernameView(r, f, "Enter your username."))
+		return
+	}
+	if w.routeToIdP(rw, r, f, name) {
 		return
 	}
 	// Any name goes on to the password page: whether it exists is not told.
@@ -202,6 +243,7 @@ func (w *Web) password(rw http.ResponseWriter, r *http.Request) {
 	if device := cookieValue(r, deviceCookie); device != "" {
 		opts = append(opts, signin.FromDevice(device))
 	}
+	opts = append(opts, signin.InWorkflow(f.Workflow))
 	a, err := w.signin.CheckPassword(r.Context(), w.storeID, f.UserName, r.PostFormValue("password"), sourceIP(r), opts...)
 	switch {
 	case errors.Is(err, signin.ErrBadCredentials), errors.Is(err, signin.ErrThrottled):
@@ -245,10 +287,14 @@ func (w *Web) newPasswordPage(rw http.ResponseWriter, r *http.Request) {
 
 func (w *Web) newPassword(rw http.ResponseWriter, r *http.Request) {
 	f := w.postedFlow(rw, r, stepNewPassword)
-	if f == nil {
+	if f == nil || !w.spend(rw, r, f) {
 		return
 	}
 	again := func(msg string) {
+		if err := w.saveFlow(rw, f); err != nil { // under its new id
+			w.fail(rw, r, err)
+			return
+		}
 		w.render(rw, http.StatusBadRequest, "new-password", base{Title: "Set a new password", CSRF: w.keys.formToken(f.ID), Error: msg})
 	}
 	pw := r.PostFormValue("new_password")
@@ -269,12 +315,15 @@ func (w *Web) newPassword(rw http.ResponseWriter, r *http.Request) {
 		w.fail(rw, r, err)
 		return
 	}
-	f.promote()
 	w.afterPassword(rw, r, f)
 }
 
-// finish ends a sign-in: a new session, its cookie, and the page it began at.
+// finish ends a sign-in: its flow spent for good, a new session, its
+// cookie, and the page it began at.
 func (w *Web) finish(rw http.ResponseWriter, r *http.Request, f *flow) {
+	if !w.spend(rw, r, f) {
+		return
+	}
 	var user *store.User
 	err := w.store.Read(r.Context(), func(tx store.Tx) error {
 		var err error
@@ -289,14 +338,44 @@ func (w *Web) finish(rw http.ResponseWriter, r *http.Request, f *flow) {
 		w.fail(rw, r, err)
 		return
 	}
-	token, sess, err := w.portal.StartSession(r.Context(), user, f.Methods, sourceIP(r), r.UserAgent())
+	token, sess, err := w.portal.StartSession(r.Context(), user, f.Methods, sourceIP(r), r.UserAgent(), f.Tags)
 	if err != nil {
 		w.fail(rw, r, err)
 		return
 	}
+	if err := w.signin.Authenticated(r.Context(), w.storeID, user.ID, credentialTypes(f.Methods), f.Next, f.auditOpts(r)...); userGone(err) {
+		w.userGone(rw) // deleted this instant: its session dies with it
+		return
+	} else if err != nil {
+		w.fail(rw, r, err)
+		return
+	}
+	if f.trust {
+		if !w.rememberBrowser(rw, r, f) {
+			return
+		}
+	}
 	setCookie(rw, sessionCookie, token, sess.ExpiresAt, http.SameSiteLaxMode)
 	clearCookie(rw, flowCookie)
 	redirect(rw, localNext(f.Next))
+}
+
+// credentialTypes names a session's methods as sign-in records do.
+func credentialTypes(methods []string) []string {
+	out := make([]string, 0, len(methods))
+	for _, m := range methods {
+		switch m {
+		case "pwd":
+			out = append(out, signin.CredentialPassword)
+		case "totp":
+			out = append(out, signin.CredentialTOTP)
+		case "webauthn":
+			out = append(out, signin.CredentialWebAuthn)
+		default:
+			out = append(out, strings.ToUpper(m))
+		}
+	}
+	return out
 }
 
 // userGone reports the errors signin gives once the password is behind us

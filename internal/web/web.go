@@ -56,6 +56,7 @@ type Web struct {
 	https   bool
 	storeID string
 	cop     *http.CrossOriginProtection
+	fed     Federation // identity providers; nil when none are wired
 }
 
 // New builds the pages on the store's shared cookie key (created on first use).
@@ -148,6 +149,11 @@ func (w *Web) Register(mux *http.ServeMux) {
 		"GET /{$}":                         func(rw http.ResponseWriter, r *http.Request) { redirect(rw, "/start") },
 		"GET /start":                       w.start,
 		"POST /start/credentials":          w.credentials,
+		"GET /start/mfa":                   w.devicesPage,
+		"GET /start/mfa/qr.png":            w.devicesQR,
+		"POST /start/mfa/totp":             w.addTOTP,
+		"POST /start/mfa/webauthn":         w.addWebAuthn,
+		"POST /start/mfa/remove":           w.removeDevice,
 		"POST /signout":                    w.signOut,
 		"GET /signin":                      w.signInPage,
 		"POST /signin":                     w.username,

@@ -10,26 +10,29 @@ import (
 
 // --- sign-in sessions
 
-const signInSessionCols = `id, token_hash, identity_store_id, user_id, user_name, methods, source_ip, user_agent, created_at, expires_at, revoked_at`
+const signInSessionCols = `id, token_hash, identity_store_id, user_id, user_name, methods, source_ip, user_agent, created_at, expires_at, revoked_at, tags`
 
 func scanSignInSession(r scanner) (store.SignInSession, error) {
 	var s store.SignInSession
-	var methods string
+	var methods, tags string
 	var created, expires, revoked int64
 	err := r.Scan(&s.ID, &s.TokenHash, &s.IdentityStoreID, &s.UserID, &s.UserName, &methods, &s.SourceIP, &s.UserAgent,
-		&created, &expires, &revoked)
+		&created, &expires, &revoked, &tags)
 	if err != nil {
 		return s, err
 	}
 	s.CreatedAt, s.ExpiresAt, s.RevokedAt = fromMS(created), fromMS(expires), fromMS(revoked)
-	s.Methods, err = decodeList[string](methods)
+	if s.Methods, err = decodeList[string](methods); err != nil {
+		return s, err
+	}
+	s.Tags, err = decodeTags(tags)
 	return s, err
 }
 
 func (t *tx) InsertSignInSession(ctx context.Context, s store.SignInSession) error {
-	_, err := t.exec(ctx, `INSERT INTO portal_sessions (`+signInSessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := t.exec(ctx, `INSERT INTO portal_sessions (`+signInSessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.TokenHash, s.IdentityStoreID, s.UserID, s.UserName, encodeList(s.Methods), s.SourceIP, s.UserAgent,
-		ms(s.CreatedAt), ms(s.ExpiresAt), ms(s.RevokedAt))
+		ms(s.CreatedAt), ms(s.ExpiresAt), ms(s.RevokedAt), encodeTags(s.Tags))
 	return err
 }
 

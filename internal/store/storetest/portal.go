@@ -34,6 +34,7 @@ func signInSession(n int, userID string, expires time.Time) store.SignInSession 
 
 func testSignInSessions(t *testing.T, s store.Store) {
 	a := signInSession(1, dirID(1), now().Add(8*time.Hour))
+	a.Tags = map[string]string{"Department": "R&D"}
 	write(t, s, func(tx store.Tx) error { return tx.InsertSignInSession(ctx, a) })
 	read(t, s, func(tx store.Tx) error {
 		got, err := tx.GetSignInSession(ctx, a.ID)

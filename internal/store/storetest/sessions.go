@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -27,7 +28,9 @@ func sessionCredential(n int, expires time.Time) store.SessionCredential {
 		SessionName:      session,
 		SourceARN:        "arn:aws:iam::111111111111:root",
 		SessionID:        fmt.Sprintf("signin-%d", n%2),
+		OriginARN:        "arn:aws:sts::222222222222:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice",
 		ExpiresAt:        expires,
+		Tags:             map[string]string{"CostCenter": fmt.Sprintf("CC-%d", n), "Team": "blue"},
 		CreatedAt:        now(),
 	}
 }
@@ -37,7 +40,7 @@ func testSessionCredentials(t *testing.T, s store.Store) {
 	write(t, s, func(tx store.Tx) error { return tx.InsertSessionCredential(ctx, c) })
 	read(t, s, func(tx store.Tx) error {
 		got, err := tx.GetSessionCredential(ctx, c.AccessKeyID)
-		if err != nil || *got != c {
+		if err != nil || !reflect.DeepEqual(*got, c) {
 			t.Fatalf("GetSessionCredential = %+v, %v; want %+v", got, err, c)
 		}
 		if _, err := tx.GetSessionCredential(ctx, "ASIATESTTESTTEST9999"); !errors.Is(err, store.ErrNotFound) {
@@ -93,7 +96,7 @@ func testSessionCredentialsExpire(t *testing.T, s store.Store) {
 			}
 		}
 		for _, c := range live {
-			if got, err := tx.GetSessionCredential(ctx, c.AccessKeyID); err != nil || *got != c {
+			if got, err := tx.GetSessionCredential(ctx, c.AccessKeyID); err != nil || !reflect.DeepEqual(*got, c) {
 				t.Fatalf("%s (expires %s, cut %s) = %+v, %v", c.AccessKeyID, c.ExpiresAt, cut, got, err)
 			}
 		}

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, sessionTests...)
 	tests = append(tests, signinTests...)
 	tests = append(tests, portalTests...)
+	tests = append(tests, scimTests...)
 	tests = append(tests, federationTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

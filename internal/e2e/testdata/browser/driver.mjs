@@ -181,6 +181,41 @@ const ops = {
     return { signedIn, approval, url: page.url(), text: await page.locator("body").innerText() };
   },
 
+  // The MFA devices page, reached from the portal's link: the devices as
+  // its table lists them, and what the page last said.
+  async mfaDevices() {
+    if (!path().startsWith("/start/mfa")) await submit(page.getByRole("link", { name: "MFA devices" }));
+    const devices = [];
+    for (const row of await page.locator("table.devices tbody tr").all()) {
+      const [name, kind, added, lastUsed] = (await row.locator("th, td").allTextContents()).map((s) => s.trim());
+      devices.push({ name, kind, added, lastUsed });
+    }
+    const status = page.locator("p.notice");
+    const notice = (await status.count()) ? (await status.textContent()).trim() : "";
+    return { heading: await heading(), devices, notice, alert: await alert() };
+  },
+  // Registers the virtual security key under name on the MFA devices page.
+  async addKeyOnDevicesPage({ name }) {
+    const region = page.getByRole("region", { name: "Add a security key or built-in authenticator" });
+    await region.getByLabel("Device name", { exact: true }).fill(name);
+    await submit(region.getByRole("button", { name: "Register security key" }));
+    return ops.mfaDevices();
+  },
+  // Removes the device named name, proving who they are with proof
+  // ("webauthn", "password" or "code").
+  async removeDevice({ name, proof, password, secret }) {
+    const region = page.getByRole("region", { name: "Remove a device" });
+    await region.getByLabel(name + " (", { exact: false }).check();
+    if (proof === "webauthn") {
+      await submit(region.getByRole("button", { name: "Confirm with security key and remove" }));
+    } else {
+      if (proof === "code") await region.getByLabel("Authenticator code", { exact: true }).fill(totp(secret));
+      else await region.getByLabel("Password", { exact: true }).fill(password);
+      await submit(region.getByRole("button", { name: "Remove device", exact: true }));
+    }
+    return ops.mfaDevices();
+  },
+
   async cookies() {
     return { cookies: await context.cookies() };
   },
