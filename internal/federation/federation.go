@@ -63,6 +63,18 @@ type Protocol interface {
 	StartPath(src *Source, next string) string
 }
 
+// Host is what a protocol needs of the identity sources; Service is one
+// (tests may stand in for it).
+type Host interface {
+	SourceByName(ctx context.Context, name string) (*Source, error)
+	Complete(rw http.ResponseWriter, r *http.Request, src *Source, id Identity, next string)
+	Fail(rw http.ResponseWriter, r *http.Request, status int, message string)
+	BaseURL() string
+	Store() store.Store
+}
+
+var _ Host = (*Service)(nil)
+
 // Describer is a Protocol that names the URLs an IdP's administrator needs
 // (SP metadata, ACS, redirect URI), shown by `atrium idp show`.
 type Describer interface {

@@ -8,11 +8,9 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 
-	"github.com/atrium-sso/atrium/internal/ids"
 	"github.com/atrium-sso/atrium/internal/store"
 )
 
@@ -29,21 +27,9 @@ type keys struct {
 }
 
 func loadKeys(ctx context.Context, s store.Store) (*keys, error) {
-	var master string
-	err := s.Write(ctx, func(tx store.Tx) error {
-		if _, err := tx.PutMetaIfAbsent(ctx, metaKey, ids.Hex(32)); err != nil {
-			return err
-		}
-		var err error
-		master, err = tx.GetMeta(ctx, metaKey)
-		return err
-	})
+	secret, err := store.Secret(ctx, s, metaKey)
 	if err != nil {
-		return nil, fmt.Errorf("sign-in key: %w", err)
-	}
-	secret, err := hex.DecodeString(master)
-	if err != nil || len(secret) != 32 {
-		return nil, errors.New("sign-in key: the stored key is damaged")
+		return nil, fmt.Errorf("sign-in: %w", err)
 	}
 	derive := func(purpose string) []byte {
 		k, err := hkdf.Key(sha256.New, secret, nil, "atrium signin "+purpose, 32)

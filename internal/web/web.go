@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -19,7 +18,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/atrium-sso/atrium/internal/ids"
 	"github.com/atrium-sso/atrium/internal/store"
 )
 
@@ -61,7 +59,7 @@ type Web struct {
 
 // New builds the pages on the store's shared cookie key (created on first use).
 func New(ctx context.Context, o Options) (*Web, error) {
-	secret, err := cookieSecret(ctx, o.Store)
+	secret, err := store.Secret(ctx, o.Store, metaCookieKey)
 	if err != nil {
 		return nil, err
 	}
@@ -88,22 +86,6 @@ func New(ctx context.Context, o Options) (*Web, error) {
 	}
 	w.cop.SetDenyHandler(http.HandlerFunc(w.crossOrigin))
 	return w, nil
-}
-
-func cookieSecret(ctx context.Context, db store.Store) ([]byte, error) {
-	var v string
-	err := db.Write(ctx, func(tx store.Tx) error {
-		if _, err := tx.PutMetaIfAbsent(ctx, metaCookieKey, ids.Hex(32)); err != nil {
-			return err
-		}
-		var err error
-		v, err = tx.GetMeta(ctx, metaCookieKey)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("web: cookie key: %w", err)
-	}
-	return hex.DecodeString(v)
 }
 
 // identityStoreID is the instance's directory, where people sign in.

@@ -1,22 +1,16 @@
 package oidc
 
 import (
-	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
-
-	"github.com/atrium-sso/atrium/internal/ids"
-	"github.com/atrium-sso/atrium/internal/store"
 )
 
 // flowCookie holds the sealed state of one sign-in at an OIDC provider.
@@ -61,23 +55,6 @@ func newSealer(secret []byte) (*sealer, error) {
 		return nil, err
 	}
 	return &sealer{aead: aead}, nil
-}
-
-// cookieSecret reads the shared key, creating it on first use.
-func cookieSecret(ctx context.Context, db store.Store) ([]byte, error) {
-	var v string
-	err := db.Write(ctx, func(tx store.Tx) error {
-		if _, err := tx.PutMetaIfAbsent(ctx, metaCookieKey, ids.Hex(32)); err != nil {
-			return err
-		}
-		var err error
-		v, err = tx.GetMeta(ctx, metaCookieKey)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("oidc: cookie key: %w", err)
-	}
-	return hex.DecodeString(v)
 }
 
 func (s *sealer) seal(f *flow) string {

@@ -25,13 +25,7 @@ import (
 )
 
 // Federation is what the protocol needs of package federation.
-type Federation interface {
-	SourceByName(ctx context.Context, name string) (*federation.Source, error)
-	Complete(rw http.ResponseWriter, r *http.Request, src *federation.Source, id federation.Identity, next string)
-	Fail(rw http.ResponseWriter, r *http.Request, status int, message string)
-	BaseURL() string
-	Store() store.Store
-}
+type Federation = federation.Host
 
 // Options are what New composes.
 type Options struct {
@@ -69,7 +63,7 @@ type relyingParty struct {
 
 // New builds the protocol on the store's shared cookie key (created on first use).
 func New(ctx context.Context, fed Federation, o Options) (*Protocol, error) {
-	secret, err := cookieSecret(ctx, fed.Store())
+	secret, err := store.Secret(ctx, fed.Store(), metaCookieKey)
 	if err != nil {
 		return nil, err
 	}

@@ -26,13 +26,7 @@ import (
 )
 
 // Federation is what the SP needs of the federation service.
-type Federation interface {
-	SourceByName(ctx context.Context, name string) (*federation.Source, error)
-	Complete(rw http.ResponseWriter, r *http.Request, src *federation.Source, id federation.Identity, next string)
-	Fail(rw http.ResponseWriter, r *http.Request, status int, message string)
-	BaseURL() string
-	Store() store.Store
-}
+type Federation = federation.Host
 
 // Options are what New may be given.
 type Options struct {

@@ -14,6 +14,7 @@ var federationTests = []namedTest{
 	{"IdentitySources", testIdentitySources},
 	{"UsersKeepTheirSource", testUsersKeepTheirSource},
 	{"UseOnceOnlyOnceUnderRace", testUseOnce},
+	{"SecretMadeOnceAndShared", testSecret},
 }
 
 func identitySource(id, name string) store.IdentitySource {
@@ -163,4 +164,24 @@ func testUseOnce(t *testing.T, s store.Store) {
 		}
 		return nil
 	})
+}
+
+// testSecret: the first caller makes the key, every later one (any node)
+// reads the same; a damaged stored key is an error, never a short key.
+func testSecret(t *testing.T, s store.Store) {
+	a, err := store.Secret(ctx, s, "test-key")
+	if err != nil || len(a) != 32 {
+		t.Fatalf("first: %x %v", a, err)
+	}
+	b, err := store.Secret(ctx, s, "test-key")
+	if err != nil || string(a) != string(b) {
+		t.Fatalf("second call made another key: %x %x %v", a, b, err)
+	}
+	if c, _ := store.Secret(ctx, s, "other-key"); string(c) == string(a) {
+		t.Fatal("two names share a key")
+	}
+	write(t, s, func(tx store.Tx) error { _, err := tx.PutMetaIfAbsent(ctx, "short-key", "abcd"); return err })
+	if _, err := store.Secret(ctx, s, "short-key"); err == nil {
+		t.Fatal("a damaged key was accepted")
+	}
 }
