@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/atrium-sso/atrium/internal/access"
 	"github.com/atrium-sso/atrium/internal/awsproto"
 	"github.com/atrium-sso/atrium/internal/directory"
 	"github.com/atrium-sso/atrium/internal/federation"
@@ -35,8 +36,12 @@ func (p *testIdP) Register(mux *http.ServeMux) {
 			return
 		}
 		as := r.URL.Query().Get("as")
-		p.fed.Complete(rw, r, src, federation.Identity{Subject: "sub-" + as, Email: as, GivenName: "Erin", FamilyName: "Example"},
-			r.URL.Query().Get("next"))
+		attrs := map[string][]string{}
+		if team := r.URL.Query().Get("team"); team != "" {
+			attrs[access.AssertedTagPrefix+"Team"] = []string{team}
+		}
+		p.fed.Complete(rw, r, src, federation.Identity{Subject: "sub-" + as, Email: as, GivenName: "Erin", FamilyName: "Example",
+			Attributes: attrs}, r.URL.Query().Get("next"))
 	})
 }
 
@@ -108,6 +113,42 @@ func TestFederatedSignInStartsASession(t *testing.T) {
 	sess, _ := f.portal.SessionByToken(context.Background(), b.cookies[sessionCookie].Value)
 	if m := f.portal.methods[sess.ID]; !slices.Equal(m, []string{"test"}) {
 		t.Errorf("session methods %v", m)
+	}
+}
+
+// What the IdP asserts for access control reaches the sign-in session,
+// whose role credentials carry it as session tags — through Atrium's own
+// MFA step too, where the sign-in waits in its cookie.
+func TestAssertedSessionTagsReachTheSession(t *testing.T) {
+	for _, mfa := range []string{federation.MFATrust, federation.MFAAtrium} {
+		f := newFedFixture(t, federation.SourceInput{MFA: new(mfa)})
+		ctx := context.Background()
+		var secret string
+		if mfa == federation.MFAAtrium {
+			f.setting("mfa.mode", signin.MFARequired)
+			e, err := f.signin.BeginTOTPEnrollment(ctx, testStoreID, "u-erin", "Atrium")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.signin.FinishTOTPEnrollment(ctx, testStoreID, "u-erin", e, f.code(e.Secret), ""); err != nil {
+				t.Fatal(err)
+			}
+			secret = e.Secret
+		}
+		b := f.browser()
+		p := b.get("/testidp/corp/start?as=erin@corp.example&team=blue")
+		if mfa == federation.MFAAtrium {
+			p = b.get("/signin/mfa")
+			p = b.post("/signin/mfa", url.Values{"csrf": {p.csrf(t)}, "code": {f.code(secret)}})
+		}
+		c := b.cookies[sessionCookie]
+		if c == nil {
+			t.Fatalf("%s: not signed in (status %d)\n%s", mfa, p.status, p.body)
+		}
+		sess, _ := f.portal.SessionByToken(ctx, c.Value)
+		if sess.AssertedTags["Team"] != "blue" {
+			t.Fatalf("%s: session tags %v", mfa, sess.AssertedTags)
+		}
 	}
 }
 
