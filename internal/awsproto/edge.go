@@ -479,7 +479,7 @@ func queryForm(r *http.Request, body []byte) (url.Values, error) {
 
 func (e *Edge) auditEvent(ctx context.Context, r *http.Request, c *call, params any) store.AuditEvent {
 	ev := store.AuditEvent{
-		ID: ids.UUID(), Time: time.Now().UTC(), Source: c.service.EventSource, EventName: c.op,
+		ID: ids.TimeUUID(), Time: time.Now().UTC(), Source: c.service.EventSource, EventName: c.op,
 		SourceIP: sourceIP(r), UserAgent: r.UserAgent(), RequestID: RequestID(ctx),
 	}
 	if c.principal != nil {

@@ -37,7 +37,7 @@ func (s *Service) ProvisionUser(ctx context.Context, u store.User) (*store.User,
 		if err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, store.AuditEvent{ID: ids.UUID(), Time: u.CreatedAt, Source: "identitystore.amazonaws.com",
+		return tx.AppendAudit(ctx, store.AuditEvent{ID: ids.TimeUUID(), Time: u.CreatedAt, Source: "identitystore.amazonaws.com",
 			EventName: "CreateUser", PrincipalARN: u.CreatedBy, RequestParams: string(params)})
 	})
 	if err != nil {

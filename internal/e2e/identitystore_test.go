@@ -22,8 +22,9 @@ import (
 	"github.com/atrium-sso/atrium/internal/store/sqlite"
 )
 
-// directoryIDPattern is AWS's: the identity store's hex, a dash, a UUID.
-var directoryIDPattern = regexp.MustCompile(`^[0-9a-f]{10}-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+// directoryIDPattern is AWS's form, the identity store's hex, a dash, a UUID;
+// Atrium's UUIDs are version 7, time-ordered (ids.DirectoryResourceID).
+var directoryIDPattern = regexp.MustCompile(`^[0-9a-f]{10}-[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
 // identityStore is the node's identity store id, found as clients find it.
 func discoverIdentityStore(t *testing.T, n *node) string {

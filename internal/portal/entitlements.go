@@ -75,7 +75,7 @@ func (s *Service) AuditAccount(ctx context.Context, sess *Session) string {
 // call): who (nil sess: unknown), from where, what.
 func (s *Service) AuditEvent(ctx context.Context, sess *Session, name string, params map[string]string) store.AuditEvent {
 	b, _ := json.Marshal(params)
-	e := store.AuditEvent{ID: ids.UUID(), Time: s.now().UTC(), Source: "sso.amazonaws.com", EventName: name,
+	e := store.AuditEvent{ID: ids.TimeUUID(), Time: s.now().UTC(), Source: "sso.amazonaws.com", EventName: name,
 		SourceIP: awsproto.AccessOf(ctx, "", "").SourceIP, RequestID: awsproto.RequestID(ctx), RequestParams: string(b)}
 	if sess != nil {
 		e.PrincipalARN, e.AccountID = sess.PrincipalARN(), s.AuditAccount(ctx, sess)

@@ -212,7 +212,7 @@ func (s *Service) resourceHandler(c *call, method, id string, res *resource) fun
 func (s *Service) auditEvent(c *call) store.AuditEvent {
 	params := map[string]string{"path": c.r.URL.Path}
 	b, _ := json.Marshal(params)
-	return store.AuditEvent{ID: ids.UUID(), Time: time.Now().UTC(), Source: eventSource, EventName: c.event,
+	return store.AuditEvent{ID: ids.TimeUUID(), Time: time.Now().UTC(), Source: eventSource, EventName: c.event,
 		PrincipalARN: c.actor, SourceIP: sourceIP(c.r), UserAgent: c.r.UserAgent(), RequestID: awsproto.RequestID(c.r.Context()),
 		RequestParams: string(b)}
 }

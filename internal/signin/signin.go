@@ -372,7 +372,7 @@ func (e signinEvent) event(now time.Time, name string, extra map[string]string) 
 		params[k] = v
 	}
 	b, _ := json.Marshal(params)
-	return store.AuditEvent{ID: ids.UUID(), Time: now.UTC(), Source: SigninEventSource, EventName: name,
+	return store.AuditEvent{ID: ids.TimeUUID(), Time: now.UTC(), Source: SigninEventSource, EventName: name,
 		PrincipalARN: e.principal(), SourceIP: e.sourceIP, RequestParams: string(b)}
 }
 
@@ -445,7 +445,7 @@ func directoryEvent(now time.Time, name string, u *store.User, params map[string
 	}
 	params["UserName"], params["UserId"] = u.UserName, u.ID
 	b, _ := json.Marshal(params)
-	return store.AuditEvent{ID: ids.UUID(), Time: now.UTC(), Source: DirectoryEventSource, EventName: name, RequestParams: string(b)}
+	return store.AuditEvent{ID: ids.TimeUUID(), Time: now.UTC(), Source: DirectoryEventSource, EventName: name, RequestParams: string(b)}
 }
 
 // user reads an existing user.

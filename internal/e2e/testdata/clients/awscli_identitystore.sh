@@ -8,7 +8,7 @@ set -euo pipefail
 source "$(dirname "$0")/story.sh"
 
 # Users, groups and memberships: the store's hex, a dash, a UUID.
-id_re='^[0-9a-f]{10}-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
+id_re='^[0-9a-f]{10}-[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
 
 out=$(run aws sso-admin list-instances --query 'Instances[].[IdentityStoreId,InstanceArn]' --output text)
 [[ $(wc -l <<<"$out") -eq 1 ]] || fail "list-instances: want one instance, got:"$'\n'"$out"

@@ -18,7 +18,7 @@ from story import NO_VALIDATION, check, client, main, paginate, step  # noqa: E4
 # AWS's shapes of the ids: the store's d-<10 hex>; users, groups and
 # memberships <the store's hex>-<a UUID>.
 STORE_ID = re.compile(r"d-[0-9a-f]{10}")
-DIRECTORY_ID = re.compile(r"[0-9a-f]{10}-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+DIRECTORY_ID = re.compile(r"[0-9a-f]{10}-[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 
 def expect_error(fn, code, status=400, what=""):
