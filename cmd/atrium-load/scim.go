@@ -9,7 +9,9 @@ package main
 // --token-file or ATRIUM_SCIM_TOKEN, never the command line. Memberships
 // go as group PATCHes adding up to --batch members each, which is how Okta
 // and Entra ID push them. It shares the identitystore seed's plan
-// (planMemberships), names and phase runner.
+// (planMemberships), names, phase runner and --ids file: a directory built
+// this way (into the built-in directory, with a token of it) is loaded with
+// the same directory ops as one built by seed, many times faster.
 
 import (
 	"bytes"
@@ -40,6 +42,9 @@ type scimSeedOptions struct {
 	batch       int
 	prefix      string
 	seed        uint64
+	ids         string
+	storeID     string
+	serverPID   int
 	json        bool
 	timeout     time.Duration
 	progress    time.Duration
@@ -63,6 +68,9 @@ func parseScimSeedFlags(args []string, stderr io.Writer) (*scimSeedOptions, erro
 	fs.IntVar(&o.batch, "batch", 100, "members added per group PATCH (1..1000; AWS takes at most 100)")
 	fs.StringVar(&o.prefix, "prefix", "scim", "names are PREFIX-user-0000001, PREFIX-group-000001")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the membership spread")
+	fs.StringVar(&o.ids, "ids", "", "write the ids of the users and groups (and who is in which) to this file, as seed --ids does")
+	fs.StringVar(&o.storeID, "identity-store-id", "", "the identity store the token writes to, for --ids (default: read from the users' ids, which begin with its hex digits)")
+	fs.IntVar(&o.serverPID, "measure-server", 0, "PID of the server: report its RSS and CPU time (from /proc) around the seeding")
 	fs.BoolVar(&o.json, "json", false, "print the result as JSON")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "per-request timeout")
 	fs.DurationVar(&o.progress, "progress", 10*time.Second, "report progress on stderr this often (0: never)")
@@ -74,7 +82,7 @@ func parseScimSeedFlags(args []string, stderr io.Writer) (*scimSeedOptions, erro
 	}
 	// The same bounds as the identitystore seed.
 	so := seedOptions{users: o.users, groups: o.groups, memberships: o.memberships, concurrency: o.concurrency, prefix: o.prefix,
-		timeout: o.timeout, progress: o.progress, cred: credFlags{profile: "unused"}}
+		timeout: o.timeout, progress: o.progress, serverPID: o.serverPID, cred: credFlags{profile: "unused"}}
 	if err := so.validate(); err != nil {
 		return nil, err
 	}
@@ -111,7 +119,10 @@ type scimSeedResult struct {
 	TotalSeconds         float64       `json:"total_s"`
 	Errors               int64         `json:"errors"`
 	ClientCPUSeconds     float64       `json:"client_cpu_s"`
+	Server               *serverStats  `json:"server,omitempty"`
 	Machine              *machineStats `json:"machine,omitempty"`
+	IDsFile              string        `json:"ids_file,omitempty"`
+	IDs                  string        `json:"ids,omitempty"`
 	Interrupted          bool          `json:"interrupted,omitempty"`
 }
 
@@ -135,7 +146,11 @@ func runScimSeed(ctx context.Context, args []string, stdout, stderr io.Writer, g
 		return 2
 	}
 	defer tgt.close()
-	res := scimSeed(ctx, o, tgt, token, stderr)
+	res, err := scimSeed(ctx, o, tgt, token, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "atrium-load scim-seed:", err)
+		return 1
+	}
 	if o.json {
 		writeJSON(stdout, res)
 	} else {
@@ -211,10 +226,17 @@ func scimCreate(ctx context.Context, c *caller, token, endpoint, attr, name stri
 	return out.Resources[0].ID, existing, nil
 }
 
-func scimSeed(ctx context.Context, o *scimSeedOptions, tgt *target, token string, stderr io.Writer) *scimSeedResult {
+func scimSeed(ctx context.Context, o *scimSeedOptions, tgt *target, token string, stderr io.Writer) (*scimSeedResult, error) {
 	res := &scimSeedResult{Endpoint: tgt.url.String(), Concurrency: o.concurrency, Batch: o.batch}
 	mk := func() *caller { return newRawCaller(tgt, aws.Credentials{}) }
 	pr := &progress{w: stderr, interval: o.progress}
+	var server0 serverSample
+	if o.serverPID != 0 {
+		var err error
+		if server0, err = sampleServer(o.serverPID); err != nil {
+			return nil, fmt.Errorf("--measure-server %d: %w", o.serverPID, err)
+		}
+	}
 	client0 := selfCPU()
 	machine0, _ := readMachineCPU()
 	load0 := loadAvg()
@@ -241,37 +263,43 @@ func scimSeed(ctx context.Context, o *scimSeedOptions, tgt *target, token string
 		return out, cerr
 	}))
 
-	// The identitystore seed's plan, as group PATCHes of up to batch members.
-	byGroup := make([][]string, o.groups)
-	for _, p := range planMemberships(o.users, o.groups, o.memberships, o.seed) {
+	// The identitystore seed's plan, as group PATCHes of up to batch members
+	// (by their index in the plan).
+	pairs := planMemberships(o.users, o.groups, o.memberships, o.seed)
+	made := make([]bool, len(pairs))
+	byGroup := make([][]int, o.groups)
+	for i, p := range pairs {
 		if userIDs[p.user] != "" && groupIDs[p.group] != "" {
-			byGroup[p.group] = append(byGroup[p.group], userIDs[p.user])
+			byGroup[p.group] = append(byGroup[p.group], i)
 			res.Memberships++
 		}
 	}
 	type patchBatch struct {
-		group   string
-		members []string
+		group int
+		pairs []int
 	}
 	var batches []patchBatch
 	for g, members := range byGroup {
 		for len(members) > 0 {
 			n := min(o.batch, len(members))
-			batches = append(batches, patchBatch{groupIDs[g], members[:n]})
+			batches = append(batches, patchBatch{g, members[:n]})
 			members = members[n:]
 		}
 	}
 	mp := runPhase(ctx, "membership PATCHes", len(batches), o.concurrency, pr, mk, func(ctx context.Context, c *caller, i int) (outcome, *callError) {
 		b := batches[i]
-		values := make([]any, len(b.members))
-		for j, id := range b.members {
-			values[j] = map[string]any{"value": id}
+		values := make([]any, len(b.pairs))
+		for j, p := range b.pairs {
+			values[j] = map[string]any{"value": userIDs[pairs[p].user]}
 		}
-		_, cerr := c.scimCall(ctx, token, http.MethodPatch, "/Groups/"+b.group, map[string]any{
+		_, cerr := c.scimCall(ctx, token, http.MethodPatch, "/Groups/"+groupIDs[b.group], map[string]any{
 			"schemas":    []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
 			"Operations": []any{map[string]any{"op": "add", "path": "members", "value": values}}})
 		if cerr != nil {
 			return failed, cerr
+		}
+		for _, p := range b.pairs {
+			made[p] = true
 		}
 		return created, nil
 	})
@@ -292,7 +320,53 @@ func scimSeed(ctx context.Context, o *scimSeedOptions, tgt *target, token string
 		res.Machine.OtherCores = max(0, res.Machine.BusyCores-res.ClientCPUSeconds/res.TotalSeconds)
 	}
 	res.Interrupted = ctx.Err() != nil
-	return res
+	if o.serverPID != 0 {
+		s1, err := sampleServer(o.serverPID)
+		if err != nil {
+			return nil, fmt.Errorf("--measure-server %d after seeding: %w", o.serverPID, err)
+		}
+		var items int64
+		for _, p := range res.Phases {
+			items += int64(p.Planned)
+		}
+		res.Server = newServerStats(o.serverPID, server0, server0, s1, res.TotalSeconds, items)
+		if res.Machine != nil {
+			res.Machine.OtherCores = max(0, res.Machine.OtherCores-res.Server.CPUCores)
+		}
+	}
+	if o.ids != "" {
+		storeID := o.storeID
+		if storeID == "" {
+			storeID = storeOfIDs(userIDs)
+		}
+		if storeID == "" {
+			return nil, errors.New("--ids: no identity store: give --identity-store-id (the users' ids do not begin with its hex digits)")
+		}
+		d := seededDirectory(storeID, o.prefix, userIDs, groupIDs, pairs, made)
+		if err := saveIDs(o.ids, d); err != nil {
+			return nil, fmt.Errorf("--ids %s: %w", o.ids, err)
+		}
+		res.IDsFile, res.IDs = o.ids, d.String()
+	}
+	return res, nil
+}
+
+// storeOfIDs is the identity store of directory ids of the form
+// <10 hex>-<uuid>, which carry its d-<10 hex> id; "" when they don't agree
+// on one or are not of that form.
+func storeOfIDs(ids []string) string {
+	store := ""
+	for _, id := range ids {
+		if id == "" {
+			continue
+		}
+		prefix, rest, ok := strings.Cut(id, "-")
+		if !ok || len(prefix) != 10 || len(rest) != 36 || strings.Trim(prefix, "0123456789abcdef") != "" || (store != "" && store != "d-"+prefix) {
+			return ""
+		}
+		store = "d-" + prefix
+	}
+	return store
 }
 
 func (r *scimSeedResult) print(w io.Writer) {
@@ -312,7 +386,15 @@ func (r *scimSeedResult) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "memberships         %d = %.0f/s\n", r.Memberships, r.MembershipsPerSecond)
 	fmt.Fprintf(w, "total               %.2fs, %d errors; client CPU %.1fs\n", r.TotalSeconds, r.Errors, r.ClientCPUSeconds)
+	if s := r.Server; s != nil {
+		fmt.Fprintf(w, "server              RSS %.1f MiB before, %.1f MiB after (%s), peak %.1f MiB; CPU %.1fs (%.2f cores, %.0fµs per request), pid %d\n",
+			s.RSSBeforeMiB, s.RSSAfterMiB, s.rssParts(), s.PeakRSSMiB, s.CPUSeconds, s.CPUCores, s.CPUPerRequestMicros, s.PID)
+	}
 	if m := r.Machine; m != nil {
-		fmt.Fprintf(w, "machine             %.2f cores busy on average (steal %.2f); load average %.2f at the start\n", m.BusyCores, m.StealCores, m.LoadAvg1)
+		fmt.Fprintf(w, "machine             %.2f cores busy on average, %.2f of them not client or server (steal %.2f); load average %.2f at the start\n",
+			m.BusyCores, m.OtherCores, m.StealCores, m.LoadAvg1)
+	}
+	if r.IDsFile != "" {
+		fmt.Fprintf(w, "ids                 %s: %s\n", r.IDsFile, r.IDs)
 	}
 }
