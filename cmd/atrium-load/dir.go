@@ -26,9 +26,11 @@ const (
 )
 
 // identityStoreIDPattern and resourceIDPattern are the API model's patterns
-// for IdentityStoreId and ResourceId (a user, group or membership id).
+// for IdentityStoreId and ResourceId (a user, group or membership id), but
+// for the store id's ten characters: moto makes them of lower-case letters
+// and digits (d-wxy9fhb84p), and the load is run against moto too.
 var (
-	identityStoreIDPattern = regexp.MustCompile(`^(d-[0-9a-f]{10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
+	identityStoreIDPattern = regexp.MustCompile(`^(d-[0-9a-z]{10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
 	resourceIDPattern      = regexp.MustCompile(`^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$`)
 )
 

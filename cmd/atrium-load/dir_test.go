@@ -318,7 +318,11 @@ func TestParseListInstances(t *testing.T) {
 	if err != nil || id != testStore {
 		t.Errorf("%q, %v", id, err)
 	}
-	for _, b := range []string{`{"Instances":[]}`, `{"Instances":[{"IdentityStoreId":"x"}]}`, `nope`} {
+	// moto's store ids have letters beyond f.
+	if id, err := parseListInstances([]byte(`{"Instances":[{"IdentityStoreId":"d-wxy9fhb84p"}]}`)); err != nil || id != "d-wxy9fhb84p" {
+		t.Errorf("moto's store id: %q, %v", id, err)
+	}
+	for _, b := range []string{`{"Instances":[]}`, `{"Instances":[{"IdentityStoreId":"x"}]}`, `{"Instances":[{"IdentityStoreId":"d-WXY9FHB84P"}]}`, `nope`} {
 		if _, err := parseListInstances([]byte(b)); err == nil {
 			t.Errorf("%s parsed", b)
 		}
