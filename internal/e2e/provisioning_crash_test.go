@@ -3,12 +3,15 @@ package e2e
 import (
 	"fmt"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin/types"
+
+	"github.com/atrium-sso/atrium/internal/store"
 )
 
 // Killing the server while assignments are being provisioned loses none and
@@ -33,39 +36,64 @@ func TestKilledMidProvisioningRecovers(t *testing.T) {
 			users = append(users, f.user(fmt.Sprintf("crash%d", i)))
 		}
 
-		var wg sync.WaitGroup
-		work := make(chan [3]string)
-		for range 8 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for w := range work {
+		var work [][3]string
+		for _, a := range accounts {
+			for _, ps := range sets {
+				for _, u := range users {
+					work = append(work, [3]string{a, ps, u})
+				}
+			}
+		}
+		create := func(f *accessFixture, round [][3]string) {
+			var wg sync.WaitGroup
+			for _, w := range round {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
 					if _, err := f.sso.CreateAccountAssignment(ctxT(t), &ssoadmin.CreateAccountAssignmentInput{InstanceArn: &f.instance,
 						TargetId: &w[0], TargetType: types.TargetTypeAwsAccount, PermissionSetArn: &w[1],
 						PrincipalType: types.PrincipalTypeUser, PrincipalId: &w[2]}); err != nil {
 						t.Errorf("CreateAccountAssignment: %v", err)
 					}
-				}
-			}()
+				}()
+			}
+			wg.Wait()
 		}
-		for _, a := range accounts {
-			for _, ps := range sets {
-				for _, u := range users {
-					work <- [3]string{a, ps, u}
-				}
+		// The jobs keep up with the calls, so the kill is timed: after each
+		// round of calls the node is frozen (SIGSTOP) and its database read,
+		// and it is killed the first time a request is caught in progress.
+		db := nodeStore(t, n, o)
+		inProgress := func() int {
+			var rs []store.AccessRequest
+			err := db.Read(ctxT(t), func(tx store.Tx) error {
+				var err error
+				rs, err = tx.ListAccessRequests(ctxT(t), f.instance, store.RequestAssignmentCreation, store.StatusInProgress, "", "", len(work))
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(rs)
+		}
+		sent, pending := 0, 0
+		for sent < len(work) && pending == 0 {
+			round := work[sent:min(sent+8, len(work))]
+			create(f, round)
+			sent += len(round)
+			n.cmd.Process.Signal(syscall.SIGSTOP)
+			if pending = inProgress(); pending == 0 {
+				n.cmd.Process.Signal(syscall.SIGCONT)
 			}
 		}
-		close(work)
-		wg.Wait()
-		pending := f.creationStatuses(types.StatusValuesInProgress)
 		n.cmd.Process.Kill()
 		<-n.exited
 		if pending == 0 {
 			t.Fatal("every request finished before the kill; the test proves nothing")
 		}
-		t.Logf("killed with %d of %d requests in progress", pending, nAccounts*nSets*nUsers)
+		t.Logf("killed with %d of %d requests in progress", pending, sent)
 
 		f = newAccessFixture(t, startNode(t, o))
+		create(f, work[sent:])
 		deadline := time.Now().Add(60 * time.Second)
 		for f.creationStatuses(types.StatusValuesInProgress) > 0 {
 			if time.Now().After(deadline) {

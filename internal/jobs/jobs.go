@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/atrium-sso/atrium/internal/ids"
@@ -22,10 +23,16 @@ type Handler func(ctx context.Context, tx store.Tx, job *store.Job) error
 
 // Runner claims and runs jobs.
 type Runner struct {
-	Store    store.Store
-	Log      *slog.Logger
-	Lease    time.Duration // how long a claim lasts; 0 = 15 seconds
-	Poll     time.Duration // how often to look for work from other nodes; 0 = 250ms
+	Store store.Store
+	Log   *slog.Logger
+	Lease time.Duration // how long a claim lasts; 0 = 15 seconds
+	Poll  time.Duration // how often to look for work from other nodes; 0 = 250ms
+	// Workers is how many jobs run at once; 0 = 1. More than one keeps jobs
+	// in order only where writes are serial (SQLite's single writer runs
+	// each claim, work and finish before the next claim): there their
+	// transactions share group commits, and a burst of assignments settles
+	// many times sooner.
+	Workers  int
 	worker   string
 	handlers map[string]Handler
 	wake     chan struct{}
@@ -50,28 +57,52 @@ func (r *Runner) Enqueue(ctx context.Context, tx store.Tx, kind string, payload 
 	if err := tx.EnqueueJob(ctx, store.Job{ID: ids.TimeUUID(), Kind: kind, Payload: b, RunAfter: now, CreatedAt: now}); err != nil {
 		return err
 	}
+	r.signal()
+	return nil
+}
+
+// signal wakes one idle worker, if any is waiting.
+func (r *Runner) signal() {
 	select {
 	case r.wake <- struct{}{}:
 	default:
 	}
-	return nil
 }
 
-// Run works until ctx ends.
+// Run works until ctx ends. One worker polls for jobs that other nodes
+// queued or that come due; the rest wait to be woken, by Enqueue or by a
+// worker that found a job (so more may be due): idle, only the poll costs.
 func (r *Runner) Run(ctx context.Context) {
 	poll := r.Poll
 	if poll == 0 {
 		poll = 250 * time.Millisecond
 	}
-	t := time.NewTicker(poll)
-	defer t.Stop()
+	var wg sync.WaitGroup
+	for i := range max(1, r.Workers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var tick <-chan time.Time
+			if i == 0 {
+				t := time.NewTicker(poll)
+				defer t.Stop()
+				tick = t.C
+			}
+			r.work(ctx, tick)
+		}()
+	}
+	wg.Wait()
+}
+
+func (r *Runner) work(ctx context.Context, tick <-chan time.Time) {
 	for {
 		for r.runOne(ctx) {
+			r.signal()
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-tick:
 		case <-r.wake:
 		}
 	}

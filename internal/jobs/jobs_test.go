@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -101,5 +102,75 @@ func TestFailedJobRollsBackAndRetries(t *testing.T) {
 	})
 	if err != nil || job.LastError != "downstream unavailable" || job.Attempts != 2 {
 		t.Fatalf("retried job = %+v, %v", job, err)
+	}
+}
+
+// overlapStore counts the Writes in flight at once.
+type overlapStore struct {
+	store.Store
+	mu             sync.Mutex
+	inFlight, most int
+}
+
+func (s *overlapStore) Write(ctx context.Context, fn func(store.Tx) error) error {
+	s.mu.Lock()
+	s.inFlight++
+	s.most = max(s.most, s.inFlight)
+	s.mu.Unlock()
+	defer func() { s.mu.Lock(); s.inFlight--; s.mu.Unlock() }()
+	// Long enough that a woken worker's claim meets this one.
+	time.Sleep(time.Millisecond)
+	return s.Store.Write(ctx, fn)
+}
+
+// With several workers a burst of jobs is worked several at a time (on
+// SQLite in shared group commits), each exactly once, in the order queued.
+func TestWorkersRunABurstTogetherInOrder(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := &overlapStore{Store: openStore(t, filepath.Join(t.TempDir(), "atrium.db"))}
+	r := NewRunner(s, quiet)
+	r.Workers = 8
+	const n = 200
+	var mu sync.Mutex
+	var order []int
+	done := make(chan struct{})
+	r.Handle("n", func(ctx context.Context, tx store.Tx, job *store.Job) error {
+		var i int
+		if err := json.Unmarshal(job.Payload, &i); err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		order = append(order, i)
+		if len(order) == n {
+			close(done)
+		}
+		return nil
+	})
+	for i := range n {
+		if err := s.Store.Write(ctx, func(tx store.Tx) error { return r.Enqueue(ctx, tx, "n", i) }); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Microsecond) // distinct creation times
+	}
+	go r.Run(ctx)
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%d of %d jobs ran", len(order), n)
+	}
+	cancel()
+	mu.Lock()
+	defer mu.Unlock()
+	for i, v := range order {
+		if v != i {
+			t.Fatalf("job %d ran as the %dth", v, i)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.most < 2 {
+		t.Fatalf("at most %d write at a time: the workers ran one job at a time", s.most)
 	}
 }

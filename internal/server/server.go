@@ -95,6 +95,11 @@ func build(ctx context.Context, cfg *config.Config, db store.Store, log *slog.Lo
 	audited := audit.Wrap(db)
 	pager := awsproto.NewPager(key)
 	runner := jobs.NewRunner(audited, log)
+	if db.Backend() == "sqlite" {
+		// One writer runs each job's claim, work and finish whole, in turn,
+		// so jobs keep their order; concurrent ones share group commits.
+		runner.Workers = 16
+	}
 	organizations := accounts.New(audited, runner, pager)
 
 	s := &Server{cfg: cfg, log: log, store: db, runner: runner}
