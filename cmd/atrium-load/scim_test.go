@@ -87,7 +87,9 @@ func TestScimSeed(t *testing.T) {
 	}
 	for _, u := range d.users {
 		for _, g := range u.groups {
-			var in struct{ Results []struct{ MembershipExists bool } }
+			var in struct {
+				Results []struct{ MembershipExists bool }
+			}
 			b, cerr := c.post(ctx, idsSigningName, idsTargetPrefix+"IsMemberInGroups", []byte(`{"IdentityStoreId":"`+storeID+
 				`","MemberId":{"UserId":"`+u.id+`"},"GroupIds":["`+d.groups[g].id+`"]}`))
 			if cerr != nil || json.Unmarshal(b, &in) != nil || len(in.Results) != 1 || !in.Results[0].MembershipExists {
