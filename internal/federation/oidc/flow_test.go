@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -444,4 +445,34 @@ func TestJustInTimeUserGetsTheIdPsNames(t *testing.T) {
 		u.Profile.Name.GivenName != "Nora" || u.Profile.Name.FamilyName != "Newcomer" || u.Email() != "nora@example.com" {
 		t.Fatalf("created %+v (name %+v)", u, u.Profile.Name)
 	}
+}
+
+// An IdP that is down is not asked again at every sign-in click: a burst of
+// clicks waits on one discovery, and its failure is answered from memory
+// for a while, so a crowd (or an attacker) at the sign-in page cannot pin
+// a goroutine per click on a slow IdP or hammer a failing one.
+func TestDiscoveryOfADownIdPIsNotRepeatedPerClick(t *testing.T) {
+	a := newAtrium(t)
+	a.op.set(func(op *testOP) { op.discoveryDown, op.discoveryDelay, op.discoveries = true, 300*time.Millisecond, 0 })
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if p := newBrowser(t).get(a.url + "/oidc/corp/start"); p.Status != http.StatusBadGateway {
+				t.Errorf("start with the IdP down answered %d", p.Status)
+			}
+		}()
+	}
+	wg.Wait()
+	// Up again, but its failure is still fresh: refused without asking.
+	a.op.set(func(op *testOP) { op.discoveryDown, op.discoveryDelay = false, 0 })
+	if p := newBrowser(t).get(a.url + "/oidc/corp/start"); p.Status != http.StatusBadGateway {
+		t.Errorf("start right after the failure answered %d", p.Status)
+	}
+	a.op.set(func(op *testOP) {
+		if op.discoveries != 1 {
+			t.Errorf("11 sign-in clicks made %d discovery requests, want 1", op.discoveries)
+		}
+	})
 }

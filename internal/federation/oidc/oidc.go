@@ -18,6 +18,7 @@ import (
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/atrium-sso/atrium/internal/federation"
 	"github.com/atrium-sso/atrium/internal/store"
@@ -51,7 +52,16 @@ type Protocol struct {
 	// parties are discovered providers, by source and settings: discovery
 	// once an hour per node, JWKS refreshed by go-oidc when a key is unknown.
 	parties ttlcache.Cache[string, *relyingParty]
+	// failed are discoveries that failed, kept for failedDiscoveryTTL, and
+	// discovering joins the sign-ins that wait for one: an IdP that is down
+	// or slow is asked once per node meanwhile, not once per sign-in click,
+	// and a burst of clicks holds one discovery's timeout, not one each.
+	failed      ttlcache.Cache[string, error]
+	discovering singleflight.Group
 }
+
+// failedDiscoveryTTL is how long a failed discovery is answered from memory.
+const failedDiscoveryTTL = 15 * time.Second
 
 // relyingParty is one source's discovered provider and our client at it.
 type relyingParty struct {
@@ -82,6 +92,7 @@ func New(ctx context.Context, fed Federation, o Options) (*Protocol, error) {
 		p.now = time.Now
 	}
 	p.parties.TTL, p.parties.Max = time.Hour, 1000
+	p.failed.TTL, p.failed.Max, p.failed.Now = failedDiscoveryTTL, 1000, p.now
 	return p, nil
 }
 
@@ -152,6 +163,27 @@ func (p *Protocol) relyingParty(ctx context.Context, src *federation.Source) (*r
 	if rp, ok := p.parties.Get(key); ok {
 		return rp, nil
 	}
+	if err, ok := p.failed.Get(key); ok {
+		return nil, err
+	}
+	// Detached from the first caller, whose going away must not fail the others.
+	v, err, _ := p.discovering.Do(key, func() (any, error) {
+		rp, err := p.discoverParty(context.WithoutCancel(ctx), src)
+		if err != nil {
+			p.failed.Put(key, err)
+			return nil, err
+		}
+		p.parties.Put(key, rp)
+		return rp, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*relyingParty), nil
+}
+
+// discoverParty runs discovery for src's settings and builds our client at it.
+func (p *Protocol) discoverParty(ctx context.Context, src *federation.Source) (*relyingParty, error) {
 	c, err := parseConfig(src.Config)
 	if err != nil {
 		return nil, err
@@ -177,7 +209,6 @@ func (p *Protocol) relyingParty(ctx context.Context, src *federation.Source) (*r
 		// the algorithms are the provider's, never "none".
 		verifier: provider.Verifier(&gooidc.Config{ClientID: c.ClientID, Now: p.now}),
 	}
-	p.parties.Put(key, rp)
 	return rp, nil
 }
 

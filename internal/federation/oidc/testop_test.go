@@ -45,6 +45,11 @@ type testOP struct {
 	replay string
 	// discoveryIssuer, when set, is the issuer the discovery document claims.
 	discoveryIssuer string
+	// discoveryDown makes discovery answer 503 after discoveryDelay;
+	// discoveries counts the discovery requests.
+	discoveryDown  bool
+	discoveryDelay time.Duration
+	discoveries    int
 	codes           map[string]opGrant
 	access          map[string]map[string]any
 	// issued are the ID tokens handed out, in order.
@@ -105,8 +110,14 @@ func opJSON(w http.ResponseWriter, status int, v any) {
 
 func (op *testOP) discovery(w http.ResponseWriter, r *http.Request) {
 	op.mu.Lock()
-	iss := op.discoveryIssuer
+	iss, down, delay := op.discoveryIssuer, op.discoveryDown, op.discoveryDelay
+	op.discoveries++
 	op.mu.Unlock()
+	time.Sleep(delay)
+	if down {
+		http.Error(w, "upstream unavailable", http.StatusServiceUnavailable)
+		return
+	}
 	if iss == "" {
 		iss = op.issuer()
 	}
