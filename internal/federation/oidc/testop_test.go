@@ -50,8 +50,8 @@ type testOP struct {
 	discoveryDown  bool
 	discoveryDelay time.Duration
 	discoveries    int
-	codes           map[string]opGrant
-	access          map[string]map[string]any
+	codes          map[string]opGrant
+	access         map[string]map[string]any
 	// issued are the ID tokens handed out, in order.
 	issued []string
 	// lastAuthorize is the last authorization request's query.
