@@ -120,19 +120,24 @@ func (s *Service) changeAssignment(ctx context.Context, tx store.Tx, r *store.Ac
 		return "", s.deprovision(ctx, tx, ps, r.TargetID)
 	}
 
-	if reason, err := s.checkAssignable(ctx, tx, r); reason != "" || err != nil {
-		return reason, err
+	acct, err := tx.GetAccount(ctx, r.TargetID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && acct.Status != "ACTIVE") {
+		return "Received a 404 status error: The AWS account " + r.TargetID + " is not an active account of the organization.", nil
 	}
-	if _, err := tx.GetAssignment(ctx, a); err == nil {
-		return "", nil // a repeated assignment succeeds and changes nothing, as on AWS
-	} else if !errors.Is(err, store.ErrNotFound) {
+	if err != nil {
 		return "", err
 	}
-	// Inserted first: it re-checks, with the rows locked, that the principal
-	// and permission set still exist (a delete may have raced the checks above).
+	// The insert checks, with the rows locked, that the principal and the
+	// permission set exist, so a delete cannot race it.
 	switch err := tx.InsertAssignment(ctx, a); {
+	case errors.Is(err, store.ErrConflict):
+		return "", nil // a repeated assignment succeeds and changes nothing, as on AWS
 	case errors.Is(err, store.ErrUserMissing), errors.Is(err, store.ErrGroupMissing):
-		return "Received a 404 status error: " + r.PrincipalType + " " + r.PrincipalID + " not found.", nil
+		in, err := Instance(ctx, tx, r.InstanceARN)
+		if err != nil {
+			return "", err
+		}
+		return "Received a 404 status error: " + r.PrincipalType + " " + r.PrincipalID + " not found in identity store " + in.IdentityStoreID + ".", nil
 	case errors.Is(err, store.ErrNotFound):
 		return "Received a 404 status error: Permission set not found.", nil
 	case err != nil:
@@ -149,31 +154,6 @@ func (s *Service) changeAssignment(ctx context.Context, tx store.Tx, r *store.Ac
 		err = tx.DeleteAssignment(ctx, a)
 	}
 	return reason, err
-}
-
-// checkAssignable says why an assignment cannot be made, or "" when it can.
-func (s *Service) checkAssignable(ctx context.Context, tx store.Tx, r *store.AccessRequest) (string, error) {
-	acct, err := tx.GetAccount(ctx, r.TargetID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && acct.Status != "ACTIVE") {
-		return "Received a 404 status error: The AWS account " + r.TargetID + " is not an active account of the organization.", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	in, err := Instance(ctx, tx, r.InstanceARN)
-	if err != nil {
-		return "", err
-	}
-	switch r.PrincipalType {
-	case store.PrincipalUser:
-		_, err = tx.GetUser(ctx, in.IdentityStoreID, r.PrincipalID)
-	case store.PrincipalGroup:
-		_, err = tx.GetGroup(ctx, in.IdentityStoreID, r.PrincipalID)
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return "Received a 404 status error: " + r.PrincipalType + " " + r.PrincipalID + " not found in identity store " + in.IdentityStoreID + ".", nil
-	}
-	return "", err
 }
 
 type describeAssignmentStatusIn struct {

@@ -205,9 +205,19 @@ func (t *tx) InsertAssignment(ctx context.Context, a store.AccountAssignment) er
 	if err := t.lockPermissionSet(ctx, t.db.dialect.ForShare, a.InstanceARN, a.PermissionSetARN); err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO account_assignments (`+assignmentCols+`, sort_key) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	// DO NOTHING rather than a unique violation, which would abort the
+	// whole transaction on PostgreSQL: a repeat is the caller's to answer.
+	res, err := t.exec(ctx, `INSERT INTO account_assignments (`+assignmentCols+`, sort_key) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		a.InstanceARN, a.AccountID, a.PermissionSetARN, a.PrincipalType, a.PrincipalID, ms(a.CreatedAt), a.Key())
-	return err
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return store.ErrConflict
+	}
+	return nil
 }
 
 const assignmentKeyWhere = `instance_arn = ? AND permission_set_arn = ? AND account_id = ? AND principal_type = ? AND principal_id = ?`
