@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
+
+	"github.com/atrium-sso/atrium/internal/server"
 )
 
 // clients is how many clients call at once, as in the figures.
@@ -41,6 +44,7 @@ func benchLogins(b *testing.B, f *fixture) ([]*ssooidc.RegisterClientOutput, []*
 // by do(client index) through the node's handler, and reports calls/s and
 // the 99th percentile latency.
 func runClients(b *testing.B, f *fixture, do func(i int) *http.Request, check func(i int, w *httptest.ResponseRecorder)) {
+	defer debug.SetGCPercent(debug.SetGCPercent(server.GCPercent)) // as the binary runs
 	h := f.srv.Handler()
 	var next atomic.Int64
 	lat := make([][]time.Duration, clients)
