@@ -33,21 +33,10 @@ import (
 )
 
 type scimSeedOptions struct {
-	endpoint    string
-	tokenFile   string
-	users       int
-	groups      int
-	memberships int
-	concurrency int
-	batch       int
-	prefix      string
-	seed        uint64
-	ids         string
-	storeID     string
-	serverPID   int
-	json        bool
-	timeout     time.Duration
-	progress    time.Duration
+	endpoint  string
+	tokenFile string
+	batch     int
+	seedPlan
 }
 
 func parseScimSeedFlags(args []string, stderr io.Writer) (*scimSeedOptions, error) {
@@ -61,29 +50,15 @@ func parseScimSeedFlags(args []string, stderr io.Writer) (*scimSeedOptions, erro
 	}
 	fs.StringVar(&o.endpoint, "endpoint", "http://127.0.0.1:8080", "base URL of the server (must resolve to a loopback address)")
 	fs.StringVar(&o.tokenFile, "token-file", "", "file holding the SCIM bearer token (default: env ATRIUM_SCIM_TOKEN)")
-	fs.IntVar(&o.users, "users", 0, fmt.Sprintf("users to create (at most %d)", maxSeedUsers))
-	fs.IntVar(&o.groups, "groups", 0, fmt.Sprintf("groups to create (at most %d)", maxSeedGroups))
-	fs.IntVar(&o.memberships, "memberships", 0, fmt.Sprintf("user→group memberships, spread as the seed command spreads them (at most %d)", maxSeedMemberships))
-	fs.IntVar(&o.concurrency, "concurrency", 8, fmt.Sprintf("concurrent clients (1..%d)", maxConcurrency))
 	fs.IntVar(&o.batch, "batch", 100, "members added per group PATCH (1..1000; AWS takes at most 100)")
-	fs.StringVar(&o.prefix, "prefix", "scim", "names are PREFIX-user-0000001, PREFIX-group-000001")
-	fs.Uint64Var(&o.seed, "seed", 1, "seed of the membership spread")
-	fs.StringVar(&o.ids, "ids", "", "write the ids of the users and groups (and who is in which) to this file, as seed --ids does")
-	fs.StringVar(&o.storeID, "identity-store-id", "", "the identity store the token writes to, for --ids (default: read from the users' ids, which begin with its hex digits)")
-	fs.IntVar(&o.serverPID, "measure-server", 0, "PID of the server: report its RSS and CPU time (from /proc) around the seeding")
-	fs.BoolVar(&o.json, "json", false, "print the result as JSON")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "per-request timeout")
-	fs.DurationVar(&o.progress, "progress", 10*time.Second, "report progress on stderr this often (0: never)")
+	o.register(fs, 8, "scim", "read from the users' ids, which begin with its hex digits; for --ids")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	// The same bounds as the identitystore seed.
-	so := seedOptions{users: o.users, groups: o.groups, memberships: o.memberships, concurrency: o.concurrency, prefix: o.prefix,
-		timeout: o.timeout, progress: o.progress, serverPID: o.serverPID, cred: credFlags{profile: "unused"}}
-	if err := so.validate(); err != nil {
+	if err := o.seedPlan.validate(); err != nil {
 		return nil, err
 	}
 	if o.batch < 1 || o.batch > 1000 {

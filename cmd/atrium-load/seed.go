@@ -26,22 +26,73 @@ const (
 
 var prefixPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
 
-// seedOptions is the parsed command line of atrium-load seed.
-type seedOptions struct {
-	endpoint    string
-	cred        credFlags
-	storeID     string
+// seedPlan is what the two seeding commands (seed, scim-seed) share: what
+// to create, how hard, and what to report.
+type seedPlan struct {
 	users       int
 	groups      int
 	memberships int
 	concurrency int
 	ids         string
+	storeID     string
 	prefix      string
 	seed        uint64
 	serverPID   int
 	json        bool
 	timeout     time.Duration
 	progress    time.Duration
+}
+
+// register adds the plan's flags; storeHelp says where the identity store
+// comes from when --identity-store-id is not given.
+func (p *seedPlan) register(fs *flag.FlagSet, concurrency int, prefix, storeHelp string) {
+	fs.StringVar(&p.storeID, "identity-store-id", "", "identity store to fill (default: "+storeHelp+")")
+	fs.IntVar(&p.users, "users", 0, fmt.Sprintf("users to create (at most %d)", maxSeedUsers))
+	fs.IntVar(&p.groups, "groups", 0, fmt.Sprintf("groups to create (at most %d)", maxSeedGroups))
+	fs.IntVar(&p.memberships, "memberships", 0, fmt.Sprintf("user→group memberships, spread evenly over the users, each in distinct random groups (at most %d)", maxSeedMemberships))
+	fs.IntVar(&p.concurrency, "concurrency", concurrency, fmt.Sprintf("concurrent clients (1..%d)", maxConcurrency))
+	fs.StringVar(&p.ids, "ids", "", "write the ids of the users and groups (and who is in which) to this file, JSON lines, for --ids of the load")
+	fs.StringVar(&p.prefix, "prefix", prefix, "names are PREFIX-user-0000001, PREFIX-group-000001")
+	fs.Uint64Var(&p.seed, "seed", 1, "seed of the membership spread (the same seed makes the same pairs)")
+	fs.IntVar(&p.serverPID, "measure-server", 0, "PID of the server: report its RSS and CPU time (from /proc) around the seeding")
+	fs.BoolVar(&p.json, "json", false, "print the result as JSON")
+	fs.DurationVar(&p.timeout, "timeout", 30*time.Second, "per-request timeout")
+	fs.DurationVar(&p.progress, "progress", 10*time.Second, "report progress on stderr this often (0: never)")
+}
+
+func (p *seedPlan) validate() error {
+	switch {
+	case p.users < 0 || p.users > maxSeedUsers:
+		return fmt.Errorf("--users must be between 0 and %d", maxSeedUsers)
+	case p.groups < 0 || p.groups > maxSeedGroups:
+		return fmt.Errorf("--groups must be between 0 and %d", maxSeedGroups)
+	case p.memberships < 0 || p.memberships > maxSeedMemberships:
+		return fmt.Errorf("--memberships must be between 0 and %d", maxSeedMemberships)
+	case p.users+p.groups == 0:
+		return errors.New("nothing to create: give --users and/or --groups")
+	case p.memberships > 0 && int64(p.memberships) > int64(p.users)*int64(p.groups):
+		return fmt.Errorf("--memberships %d: at most --users × --groups = %d distinct pairs", p.memberships, int64(p.users)*int64(p.groups))
+	case p.concurrency < 1 || p.concurrency > maxConcurrency:
+		return fmt.Errorf("--concurrency must be between 1 and %d", maxConcurrency)
+	case !prefixPattern.MatchString(p.prefix):
+		return fmt.Errorf("--prefix must match %s", prefixPattern)
+	case p.storeID != "" && !identityStoreIDPattern.MatchString(p.storeID):
+		return fmt.Errorf("--identity-store-id %q is not an identity store id (d-0123456789 or a UUID)", p.storeID)
+	case p.serverPID < 0:
+		return fmt.Errorf("--measure-server must be a process id")
+	case p.timeout <= 0 || p.timeout > time.Minute:
+		return fmt.Errorf("--timeout must be positive and at most 1m")
+	case p.progress < 0:
+		return fmt.Errorf("--progress must not be negative")
+	}
+	return nil
+}
+
+// seedOptions is the parsed command line of atrium-load seed.
+type seedOptions struct {
+	endpoint string
+	cred     credFlags
+	seedPlan
 }
 
 func parseSeedFlags(args []string, stderr io.Writer) (*seedOptions, error) {
@@ -55,53 +106,17 @@ func parseSeedFlags(args []string, stderr io.Writer) (*seedOptions, error) {
 	}
 	fs.StringVar(&o.endpoint, "endpoint", "http://127.0.0.1:8080", "base URL of the server (must resolve to a loopback address)")
 	o.cred.register(fs)
-	fs.StringVar(&o.storeID, "identity-store-id", "", "identity store to fill (default: from sso-admin ListInstances)")
-	fs.IntVar(&o.users, "users", 0, fmt.Sprintf("users to create (at most %d)", maxSeedUsers))
-	fs.IntVar(&o.groups, "groups", 0, fmt.Sprintf("groups to create (at most %d)", maxSeedGroups))
-	fs.IntVar(&o.memberships, "memberships", 0, fmt.Sprintf("user→group memberships, spread evenly over the users, each in distinct random groups (at most %d)", maxSeedMemberships))
-	fs.IntVar(&o.concurrency, "concurrency", 32, fmt.Sprintf("concurrent clients (1..%d)", maxConcurrency))
-	fs.StringVar(&o.ids, "ids", "", "write the ids of the users and groups (and who is in which) to this file, JSON lines, for --ids of the load")
-	fs.StringVar(&o.prefix, "prefix", "load", "names are PREFIX-user-0000001, PREFIX-group-000001")
-	fs.Uint64Var(&o.seed, "seed", 1, "seed of the membership spread (the same seed makes the same pairs)")
-	fs.IntVar(&o.serverPID, "measure-server", 0, "PID of the server: report its RSS and CPU time (from /proc) around the seeding")
-	fs.BoolVar(&o.json, "json", false, "print the result as JSON")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "per-request timeout")
-	fs.DurationVar(&o.progress, "progress", 10*time.Second, "report progress on stderr this often (0: never)")
+	o.register(fs, 32, "load", "from sso-admin ListInstances")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	return o, o.validate()
-}
-
-func (o *seedOptions) validate() error {
-	switch {
-	case o.users < 0 || o.users > maxSeedUsers:
-		return fmt.Errorf("--users must be between 0 and %d", maxSeedUsers)
-	case o.groups < 0 || o.groups > maxSeedGroups:
-		return fmt.Errorf("--groups must be between 0 and %d", maxSeedGroups)
-	case o.memberships < 0 || o.memberships > maxSeedMemberships:
-		return fmt.Errorf("--memberships must be between 0 and %d", maxSeedMemberships)
-	case o.users+o.groups == 0:
-		return errors.New("nothing to create: give --users and/or --groups")
-	case o.memberships > 0 && int64(o.memberships) > int64(o.users)*int64(o.groups):
-		return fmt.Errorf("--memberships %d: at most --users × --groups = %d distinct pairs", o.memberships, int64(o.users)*int64(o.groups))
-	case o.concurrency < 1 || o.concurrency > maxConcurrency:
-		return fmt.Errorf("--concurrency must be between 1 and %d", maxConcurrency)
-	case !prefixPattern.MatchString(o.prefix):
-		return fmt.Errorf("--prefix must match %s", prefixPattern)
-	case o.storeID != "" && !identityStoreIDPattern.MatchString(o.storeID):
-		return fmt.Errorf("--identity-store-id %q is not an identity store id (d-0123456789 or a UUID)", o.storeID)
-	case o.serverPID < 0:
-		return fmt.Errorf("--measure-server must be a process id")
-	case o.timeout <= 0 || o.timeout > time.Minute:
-		return fmt.Errorf("--timeout must be positive and at most 1m")
-	case o.progress < 0:
-		return fmt.Errorf("--progress must not be negative")
+	if err := o.seedPlan.validate(); err != nil {
+		return nil, err
 	}
-	return o.cred.validate()
+	return o, o.cred.validate()
 }
 
 func seedUserName(prefix string, i int) string  { return fmt.Sprintf("%s-user-%07d", prefix, i+1) }
