@@ -54,6 +54,7 @@ const (
 	maxWarmup      = time.Minute
 	maxConcurrency = 1024
 	maxStartRuns   = 50
+	maxRuns        = 20
 )
 
 // options is the parsed command line.
@@ -72,6 +73,7 @@ type options struct {
 	storeID     string        // identitystore ops: the identity store, instead of ListInstances
 	poll        time.Duration // create-account-assignment-wait: how often to ask for the status
 	spread      string        // the create-account-assignment ops: how the pairs are walked
+	runs        int           // measured windows, each after its own warm-up, with their medians
 
 	measureStart string // server binary: measure start-to-healthy instead of load
 	data         string // its data folder
@@ -140,6 +142,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.json, "json", false, "print the result as JSON")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "per-request timeout (create-account-assignment-wait: for the whole wait)")
 	fs.IntVar(&o.serverPID, "measure-server", 0, "PID of the server: report its RSS and CPU time (from /proc) around the run")
+	fs.IntVar(&o.runs, "runs", 1, fmt.Sprintf("windows to measure one after another, each with its warm-up, then their medians (1..%d): one window's p99 is noisy on a shared machine", maxRuns))
 	fs.StringVar(&o.measureStart, "measure-start", "", "server binary: measure exec-to-healthy on the existing database in --data instead of running load")
 	fs.StringVar(&o.data, "data", "", "data folder for --measure-start (bootstrapped first if it holds no database)")
 	fs.IntVar(&o.startRuns, "start-runs", 5, "starts measured by --measure-start")
@@ -173,6 +176,8 @@ func (o *options) validate() error {
 		return fmt.Errorf("--account-id must be 12 digits")
 	case o.serverPID < 0:
 		return fmt.Errorf("--measure-server must be a process id")
+	case o.runs < 1 || o.runs > maxRuns:
+		return fmt.Errorf("--runs must be between 1 and %d", maxRuns)
 	}
 	if err := o.cred.validate(); err != nil {
 		return err
@@ -267,17 +272,43 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintln(stderr, "atrium-load:", err)
 		return 2
 	}
-	res, err := runLoad(ctx, o, tgt, creds)
-	if err != nil {
-		fmt.Fprintln(stderr, "atrium-load:", err)
-		return 1
+	var results []*loadResult
+	failed := false
+	for i := range o.runs {
+		if i > 0 { // runLoad closes its target
+			if tgt, err = newTarget(ctx, o.endpoint, net.DefaultResolver, o.concurrency, o.timeout); err != nil {
+				fmt.Fprintln(stderr, "atrium-load:", err)
+				return 1
+			}
+		}
+		res, err := runLoad(ctx, o, tgt, creds)
+		if err != nil {
+			fmt.Fprintln(stderr, "atrium-load:", err)
+			return 1
+		}
+		if !o.json {
+			if o.runs > 1 {
+				fmt.Fprintf(stdout, "== run %d of %d\n", i+1, o.runs)
+			}
+			res.print(stdout)
+		}
+		results = append(results, res)
+		failed = failed || res.Errors > 0 || res.WarmupErrors > 0 || res.AfterErrors > 0 || res.Interrupted
+		if res.Interrupted {
+			break
+		}
 	}
-	if o.json {
-		writeJSON(stdout, res)
-	} else {
-		res.print(stdout)
+	switch {
+	case o.json && o.runs == 1:
+		writeJSON(stdout, results[0])
+	case o.json:
+		writeJSON(stdout, medianOf(results))
+	default:
+		if o.runs > 1 {
+			medianOf(results).print(stdout)
+		}
 	}
-	if res.Errors > 0 || res.WarmupErrors > 0 || res.AfterErrors > 0 || res.Interrupted {
+	if failed {
 		return 1
 	}
 	return 0

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -123,6 +124,7 @@ func TestFlagValidation(t *testing.T) {
 		{"--account-id", "123456789012"},
 		{"--measure-start", "/bin/true", "--data", "/tmp/x", "--start-runs", "5"},
 		{"--measure-server", "1234"},
+		{"--runs", "20"},
 	}
 	for _, args := range ok {
 		if _, err := parseFlags(args, io.Discard); err != nil {
@@ -143,6 +145,8 @@ func TestFlagValidation(t *testing.T) {
 		"start no data": {"--measure-start", "/bin/true"},
 		"start runs":    {"--measure-start", "/bin/true", "--data", "/tmp/x", "--start-runs", "0"},
 		"pid":           {"--measure-server", "-3"},
+		"runs":          {"--runs", "0"},
+		"runs cap":      {"--runs", "21"},
 		"timeout":       {"--timeout", "0s"},
 		"profile":       {"--profile", ""},
 		"stray arg":     {"extra"},
@@ -352,6 +356,28 @@ func TestRunLoad(t *testing.T) {
 			t.Errorf("%s: %s", op, stdout.String())
 		}
 	}
+	// Three windows: each reported, then their medians (JSON: the runs and the medians).
+	env := map[string]string{"AWS_ACCESS_KEY_ID": benchKey, "AWS_SECRET_ACCESS_KEY": benchSecret}
+	args := []string{"--endpoint", hs.URL, "--op", "describe-account", "--concurrency", "2", "--duration", "200ms", "--warmup", "50ms", "--runs", "3"}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), args, &out, &errOut, func(k string) string { return env[k] }); code != 0 ||
+		strings.Count(out.String(), "== run ") != 3 || !strings.Contains(out.String(), "== median of 3 runs: throughput ") {
+		t.Errorf("--runs 3: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), append(args, "--json"), &out, &errOut, func(k string) string { return env[k] }); code != 0 {
+		t.Fatalf("--runs 3 --json: exit %d\n%s", code, errOut.String())
+	}
+	var rr runsResult
+	if err := json.Unmarshal(out.Bytes(), &rr); err != nil || len(rr.Runs) != 3 || rr.MedianThroughputRPS <= 0 || rr.MedianP99 <= 0 {
+		t.Errorf("--runs 3 --json: %v %s", err, out.String())
+	}
+	ps := []float64{rr.Runs[0].Latency.P99, rr.Runs[1].Latency.P99, rr.Runs[2].Latency.P99}
+	slices.Sort(ps)
+	if rr.MedianP99 != ps[1] {
+		t.Errorf("median p99 %v of %v", rr.MedianP99, ps)
+	}
+
 	// A wrong key: the first call fails and the exit status says so.
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"--endpoint", hs.URL, "--duration", "100ms"}, &stdout, &stderr, func(k string) string {

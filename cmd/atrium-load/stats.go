@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -235,4 +236,41 @@ func (r *loadResult) print(w io.Writer) {
 	for _, e := range r.WarmupErrorKinds {
 		fmt.Fprintf(w, "warm-up err  %-40s %d  (e.g. %q)\n", e.Kind, e.Count, e.Example)
 	}
+}
+
+// runsResult is several measured windows of one load and their medians.
+type runsResult struct {
+	Runs []*loadResult `json:"runs"`
+	// Medians over the runs, each figure on its own.
+	MedianThroughputRPS float64 `json:"median_throughput_rps"`
+	MedianP50           float64 `json:"median_p50_ms"`
+	MedianP99           float64 `json:"median_p99_ms"`
+}
+
+func medianOf(runs []*loadResult) *runsResult {
+	med := func(f func(*loadResult) float64) float64 {
+		v := make([]float64, len(runs))
+		for i, r := range runs {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		if n := len(v); n%2 == 0 {
+			return (v[n/2-1] + v[n/2]) / 2
+		}
+		return v[len(v)/2]
+	}
+	return &runsResult{Runs: runs,
+		MedianThroughputRPS: med(func(r *loadResult) float64 { return r.ThroughputRPS }),
+		MedianP50:           med(func(r *loadResult) float64 { return r.Latency.P50 }),
+		MedianP99:           med(func(r *loadResult) float64 { return r.Latency.P99 }),
+	}
+}
+
+func (r *runsResult) print(w io.Writer) {
+	p99 := make([]string, len(r.Runs))
+	for i, run := range r.Runs {
+		p99[i] = fmt.Sprintf("%.2f", run.Latency.P99)
+	}
+	fmt.Fprintf(w, "== median of %d runs: throughput %.0f req/s, p50 %.2fms, p99 %.2fms (p99 of each run: %s ms)\n",
+		len(r.Runs), r.MedianThroughputRPS, r.MedianP50, r.MedianP99, strings.Join(p99, ", "))
 }
