@@ -27,7 +27,6 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
@@ -205,17 +204,10 @@ func scimSeed(ctx context.Context, o *scimSeedOptions, tgt *target, token string
 	res := &scimSeedResult{Endpoint: tgt.url.String(), Concurrency: o.concurrency, Batch: o.batch}
 	mk := func() *caller { return newRawCaller(tgt, aws.Credentials{}) }
 	pr := &progress{w: stderr, interval: o.progress}
-	var server0 serverSample
-	if o.serverPID != 0 {
-		var err error
-		if server0, err = sampleServer(o.serverPID); err != nil {
-			return nil, fmt.Errorf("--measure-server %d: %w", o.serverPID, err)
-		}
+	meter, err := o.startMeter()
+	if err != nil {
+		return nil, err
 	}
-	client0 := selfCPU()
-	machine0, _ := readMachineCPU()
-	load0 := loadAvg()
-	t0 := time.Now()
 
 	groupIDs := make([]string, o.groups)
 	res.Phases = append(res.Phases, runPhase(ctx, "groups", o.groups, o.concurrency, pr, mk, func(ctx context.Context, c *caller, i int) (outcome, *callError) {
@@ -283,45 +275,28 @@ func scimSeed(ctx context.Context, o *scimSeedOptions, tgt *target, token string
 		res.MembershipsPerSecond = float64(res.Memberships) / mp.ElapsedSeconds
 	}
 
-	res.TotalSeconds = time.Since(t0).Seconds()
+	var items int64
 	for _, p := range res.Phases {
 		res.Errors += p.Errors
+		items += int64(p.Planned)
 	}
-	res.ClientCPUSeconds = (selfCPU() - client0).Seconds()
-	if machine1, err := readMachineCPU(); err == nil && machine0.busy > 0 {
-		res.Machine = &machineStats{LoadAvg1: load0,
-			BusyCores:  (machine1.busy - machine0.busy).Seconds() / res.TotalSeconds,
-			StealCores: (machine1.steal - machine0.steal).Seconds() / res.TotalSeconds}
-		res.Machine.OtherCores = max(0, res.Machine.BusyCores-res.ClientCPUSeconds/res.TotalSeconds)
+	fig, err := meter.stop(items)
+	if err != nil {
+		return nil, err
 	}
+	res.TotalSeconds, res.ClientCPUSeconds, res.Machine, res.Server = fig.seconds, fig.clientCPU, fig.machine, fig.server
 	res.Interrupted = ctx.Err() != nil
-	if o.serverPID != 0 {
-		s1, err := sampleServer(o.serverPID)
-		if err != nil {
-			return nil, fmt.Errorf("--measure-server %d after seeding: %w", o.serverPID, err)
-		}
-		var items int64
-		for _, p := range res.Phases {
-			items += int64(p.Planned)
-		}
-		res.Server = newServerStats(o.serverPID, server0, server0, s1, res.TotalSeconds, items)
-		if res.Machine != nil {
-			res.Machine.OtherCores = max(0, res.Machine.OtherCores-res.Server.CPUCores)
-		}
-	}
-	if o.ids != "" {
-		storeID := o.storeID
-		if storeID == "" {
-			storeID = storeOfIDs(userIDs)
-		}
-		if storeID == "" {
+	storeID := o.storeID
+	if storeID == "" && o.ids != "" {
+		if storeID = storeOfIDs(userIDs); storeID == "" {
 			return nil, errors.New("--ids: no identity store: give --identity-store-id (the users' ids do not begin with its hex digits)")
 		}
-		d := seededDirectory(storeID, o.prefix, userIDs, groupIDs, pairs, made)
-		if err := saveIDs(o.ids, d); err != nil {
-			return nil, fmt.Errorf("--ids %s: %w", o.ids, err)
-		}
-		res.IDsFile, res.IDs = o.ids, d.String()
+	}
+	if res.IDs, err = o.saveDirectory(storeID, userIDs, groupIDs, pairs, made); err != nil {
+		return nil, err
+	}
+	if res.IDs != "" {
+		res.IDsFile = o.ids
 	}
 	return res, nil
 }

@@ -88,6 +88,75 @@ func (p *seedPlan) validate() error {
 	return nil
 }
 
+// seedMeter measures one seeding: its time, the client's and the machine's
+// CPU, and the server's CPU and memory with --measure-server.
+type seedMeter struct {
+	pid      int
+	server0  serverSample
+	client0  time.Duration
+	machine0 machineCPU
+	load0    float64
+	t0       time.Time
+}
+
+func (p *seedPlan) startMeter() (*seedMeter, error) {
+	m := &seedMeter{pid: p.serverPID}
+	if m.pid != 0 {
+		var err error
+		if m.server0, err = sampleServer(m.pid); err != nil {
+			return nil, fmt.Errorf("--measure-server %d: %w", m.pid, err)
+		}
+	}
+	m.client0 = selfCPU()
+	m.machine0, _ = readMachineCPU()
+	m.load0 = loadAvg()
+	m.t0 = time.Now()
+	return m, nil
+}
+
+// seedFigures is what a seedMeter measured.
+type seedFigures struct {
+	seconds   float64
+	clientCPU float64
+	machine   *machineStats // nil when /proc/stat cannot be read
+	server    *serverStats  // nil without --measure-server
+}
+
+// stop ends the measurement; items are what the server was asked to make.
+func (m *seedMeter) stop(items int64) (*seedFigures, error) {
+	f := &seedFigures{seconds: time.Since(m.t0).Seconds(), clientCPU: (selfCPU() - m.client0).Seconds()}
+	if machine1, err := readMachineCPU(); err == nil && m.machine0.busy > 0 {
+		f.machine = &machineStats{LoadAvg1: m.load0,
+			BusyCores:  (machine1.busy - m.machine0.busy).Seconds() / f.seconds,
+			StealCores: (machine1.steal - m.machine0.steal).Seconds() / f.seconds}
+		f.machine.OtherCores = max(0, f.machine.BusyCores-f.clientCPU/f.seconds)
+	}
+	if m.pid != 0 {
+		s1, err := sampleServer(m.pid)
+		if err != nil {
+			return nil, fmt.Errorf("--measure-server %d after seeding: %w", m.pid, err)
+		}
+		f.server = newServerStats(m.pid, m.server0, m.server0, s1, f.seconds, items)
+		if f.machine != nil {
+			f.machine.OtherCores = max(0, f.machine.OtherCores-f.server.CPUCores)
+		}
+	}
+	return f, nil
+}
+
+// saveDirectory writes what seeding made to the --ids file, if one was
+// asked for, and says what it holds.
+func (p *seedPlan) saveDirectory(storeID string, userIDs, groupIDs []string, pairs []pair, made []bool) (string, error) {
+	if p.ids == "" {
+		return "", nil
+	}
+	d := seededDirectory(storeID, p.prefix, userIDs, groupIDs, pairs, made)
+	if err := saveIDs(p.ids, d); err != nil {
+		return "", fmt.Errorf("--ids %s: %w", p.ids, err)
+	}
+	return d.String(), nil
+}
+
 // seedOptions is the parsed command line of atrium-load seed.
 type seedOptions struct {
 	endpoint string
@@ -376,20 +445,13 @@ func seed(ctx context.Context, o *seedOptions, tgt *target, creds aws.Credential
 			return nil, err
 		}
 	}
-	var server0 serverSample
-	if o.serverPID != 0 {
-		var err error
-		if server0, err = sampleServer(o.serverPID); err != nil {
-			return nil, fmt.Errorf("--measure-server %d: %w", o.serverPID, err)
-		}
+	meter, err := o.startMeter()
+	if err != nil {
+		return nil, err
 	}
 	res := &seedResult{Endpoint: tgt.url.String(), IdentityStoreID: storeID, Concurrency: o.concurrency, ExistingNote: existingNote}
 	mk := func() *caller { return newRawCaller(tgt, creds) }
 	pr := &progress{w: stderr, interval: o.progress}
-	client0 := selfCPU()
-	machine0, _ := readMachineCPU()
-	load0 := loadAvg()
-	t0 := time.Now()
 
 	groupIDs := make([]string, o.groups)
 	res.Phases = append(res.Phases, runPhase(ctx, "groups", o.groups, o.concurrency, pr, mk, func(ctx context.Context, c *caller, i int) (outcome, *callError) {
@@ -439,39 +501,23 @@ func seed(ctx context.Context, o *seedOptions, tgt *target, creds aws.Credential
 	mp.Planned, mp.Skipped = o.memberships, skipped
 	res.Phases = append(res.Phases, mp)
 
-	total := time.Since(t0)
-	res.TotalSeconds = total.Seconds()
 	var n int64
 	for _, p := range res.Phases {
 		n += p.Created + p.Existing
 		res.Errors += p.Errors
 	}
+	fig, err := meter.stop(n)
+	if err != nil {
+		return nil, err
+	}
+	res.TotalSeconds, res.ClientCPUSeconds, res.Machine, res.Server = fig.seconds, fig.clientCPU, fig.machine, fig.server
 	res.TotalPerSecond = float64(n) / res.TotalSeconds
-	res.ClientCPUSeconds = (selfCPU() - client0).Seconds()
-	if machine1, err := readMachineCPU(); err == nil && machine0.busy > 0 {
-		res.Machine = &machineStats{LoadAvg1: load0,
-			BusyCores:  (machine1.busy - machine0.busy).Seconds() / res.TotalSeconds,
-			StealCores: (machine1.steal - machine0.steal).Seconds() / res.TotalSeconds}
-		res.Machine.OtherCores = max(0, res.Machine.BusyCores-res.ClientCPUSeconds/res.TotalSeconds)
-	}
 	res.Interrupted = ctx.Err() != nil
-	if o.serverPID != 0 {
-		s1, err := sampleServer(o.serverPID)
-		if err != nil {
-			return nil, fmt.Errorf("--measure-server %d after seeding: %w", o.serverPID, err)
-		}
-		res.Server = newServerStats(o.serverPID, server0, server0, s1, res.TotalSeconds, n)
-		if res.Machine != nil {
-			res.Machine.OtherCores = max(0, res.Machine.OtherCores-res.Server.CPUCores)
-		}
+	if res.IDs, err = o.saveDirectory(storeID, userIDs, groupIDs, pairs, made); err != nil {
+		return nil, err
 	}
-
-	if o.ids != "" {
-		d := seededDirectory(storeID, o.prefix, userIDs, groupIDs, pairs, made)
-		if err := saveIDs(o.ids, d); err != nil {
-			return nil, fmt.Errorf("--ids %s: %w", o.ids, err)
-		}
-		res.IDsFile, res.IDs = o.ids, d.String()
+	if res.IDs != "" {
+		res.IDsFile = o.ids
 	}
 	return res, nil
 }

@@ -253,11 +253,7 @@ func medianOf(runs []*loadResult) *runsResult {
 		for i, r := range runs {
 			v[i] = f(r)
 		}
-		slices.Sort(v)
-		if n := len(v); n%2 == 0 {
-			return (v[n/2-1] + v[n/2]) / 2
-		}
-		return v[len(v)/2]
+		return median(v)
 	}
 	return &runsResult{Runs: runs,
 		MedianThroughputRPS: med(func(r *loadResult) float64 { return r.ThroughputRPS }),

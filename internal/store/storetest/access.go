@@ -505,6 +505,19 @@ func testAccessAssignments(t *testing.T, s store.Store) {
 			t.Fatalf("%s: InsertAssignment = %v, want %v", name, err, tc.want)
 		}
 	}
+	// A repeat is answered without breaking the transaction it is in (a
+	// unique violation aborts the whole transaction on PostgreSQL): the
+	// provisioning job goes on to record its request as succeeded.
+	err := s.Write(ctx, func(tx store.Tx) error {
+		if err := tx.InsertAssignment(ctx, a); !errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("repeat: %v, want ErrConflict", err)
+		}
+		_, err := tx.GetAssignment(ctx, a)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("the transaction after a repeated InsertAssignment: %v", err)
+	}
 	slices.SortFunc(same, func(x, y store.AccountAssignment) int { return strings.Compare(x.Key(), y.Key()) })
 	read(t, s, func(tx store.Tx) error {
 		got, err := tx.GetAssignment(ctx, store.AccountAssignment{InstanceARN: instanceA, AccountID: a.AccountID, PermissionSetARN: a.PermissionSetARN,
