@@ -46,7 +46,7 @@ func (s *Service) API() *awsproto.Service {
 			ops[name] = h
 		}
 	}
-	return &awsproto.Service{Model: model.MustLoad("sso-admin"), EventSource: "sso.amazonaws.com", Ops: ops}
+	return &awsproto.Service{Model: model.MustLoad("sso-admin"), EventSource: "sso.amazonaws.com", Ops: ops, Resources: resources()}
 }
 
 // --- errors, as sso-admin names them

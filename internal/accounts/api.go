@@ -19,6 +19,7 @@ func (s *Service) API() *awsproto.Service {
 	return &awsproto.Service{
 		Model:       model.MustLoad("organizations"),
 		EventSource: "organizations.amazonaws.com",
+		Resources:   s.resources(),
 		Ops: map[string]awsproto.Handler{
 			"DescribeOrganization":             awsproto.Op(s.describeOrganization),
 			"ListRoots":                        awsproto.Op(s.listRoots),

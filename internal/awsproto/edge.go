@@ -353,22 +353,24 @@ func (e *Edge) run(w http.ResponseWriter, r *http.Request, c *call, body []byte,
 		e.fail(w, r, c, apierr.New(400, "UnknownOperationException", "The operation %s is not known to %s", c.op, c.service.Model.Name))
 		return
 	}
-	if !unsigned {
-		if err := e.authorize(ctx, c); err != nil {
-			e.fail(w, r, c, err)
-			return
-		}
-	}
 	value, err := decode(opModel.Input)
 	if err != nil {
 		e.fail(w, r, c, err)
 		return
 	}
+	in := &Input{Value: value}
+	if !unsigned {
+		// After validation, as AWS does: the resources come from the input.
+		if err := e.authorize(ctx, c, in); err != nil {
+			e.fail(w, r, c, err)
+			return
+		}
+	}
 	audited := e.Audit != nil && (!ReadOnly(c.op) || c.service.AuditedReads[c.op])
 	if audited {
 		ctx = audit.Begin(ctx, e.auditEvent(ctx, r, c, opModel.Input.Redact(value)))
 	}
-	out, err := handler(ctx, &Input{Value: value})
+	out, err := handler(ctx, in)
 	if audited {
 		code, msg := "", ""
 		if err != nil {
@@ -403,20 +405,38 @@ func (e *Edge) run(w http.ResponseWriter, r *http.Request, c *call, body []byte,
 	writeJSON(w, contentType, c.status, out)
 }
 
-// authorize decides whether the call's principal may make it.
-func (e *Edge) authorize(ctx context.Context, c *call) error {
+// authorize decides whether the call's principal may make it: the action
+// on each resource the operation names. Only role sessions are judged by
+// policies, so only for them are the resources worked out.
+func (e *Edge) authorize(ctx context.Context, c *call, in *Input) error {
 	if c.service.Authorize != nil {
 		return c.service.Authorize(ctx, c.principal, c.op)
 	}
 	a := AccessOf(ctx, c.service.IAMPrefix()+":"+c.op, "*")
 	a.ManagementOnly = !c.service.OwnAccount
-	if e.Authorizer != nil {
-		return e.Authorizer.Authorize(ctx, a)
+	if e.Authorizer == nil {
+		if c.principal != nil && c.principal.Admin {
+			return nil
+		}
+		return AccessDenied(a)
 	}
-	if c.principal != nil && c.principal.Admin {
-		return nil
+	resources := []string{"*"}
+	if fn := c.service.Resources[c.op]; fn != nil && c.principal != nil && c.principal.Role != nil {
+		named, err := fn(ctx, in)
+		if err != nil {
+			return err
+		}
+		if len(named) > 0 {
+			resources = named
+		}
 	}
-	return AccessDenied(a)
+	for _, r := range resources {
+		a.Resource = r
+		if err := e.Authorizer.Authorize(ctx, a); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkScope refuses a signature scoped to another service or region, as

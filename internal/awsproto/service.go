@@ -31,6 +31,33 @@ func (in *Input) Decode(v any) error {
 	return nil
 }
 
+// String is the string at path in the input (a member, or a member of a
+// structure member: "MemberId", "UserId"), or "" when absent.
+func (in *Input) String(path ...string) string {
+	var v any = in.Value
+	for _, name := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		v = m[name]
+	}
+	s, _ := v.(string)
+	return s
+}
+
+// Strings is the list of strings in the member name.
+func (in *Input) Strings(name string) []string {
+	list, _ := in.Value[name].([]any)
+	out := make([]string, 0, len(list))
+	for _, v := range list {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Op adapts a typed function to a Handler.
 func Op[In, Out any](fn func(context.Context, *In) (*Out, error)) Handler {
 	return func(ctx context.Context, in *Input) (any, error) {
@@ -56,6 +83,13 @@ type Service struct {
 	Unsigned map[string]bool
 	// Authorize decides whether p may call op; nil asks the Edge's Authorizer.
 	Authorize func(ctx context.Context, p *principal.Principal, op string) error
+	// Resources names, per operation, the resources it acts on: one ARN for
+	// each resource type the Service Authorization Reference requires of
+	// the action, built from the validated input (and the store, where the
+	// input names a resource only through another). A role session must be
+	// allowed the action on every one of them. An operation not listed acts
+	// on "*", as the reference says of actions without resource types.
+	Resources map[string]ResourceFunc
 	// OwnAccount marks an API that acts in the caller's own account (IAM).
 	// Every other signed API administers the organization, and only
 	// principals of its management account may call it, as on AWS.
@@ -79,6 +113,9 @@ func (s *Service) IAMPrefix() string {
 	}
 	return s.Model.Name
 }
+
+// ResourceFunc names the resources an operation acts on (see Service.Resources).
+type ResourceFunc func(ctx context.Context, in *Input) ([]string, error)
 
 // Authorizer decides whether an authenticated caller may take an action.
 // The Edge asks it before every signed call whose Service has no Authorize

@@ -24,8 +24,9 @@ type Service struct {
 	store store.Store
 	pager *awsproto.Pager
 	model *model.Service
-	// Identity stores seen to exist. Instances are never deleted, so a store
-	// once found stays valid; only unknown ids go back to the database.
+	// Identity stores seen to exist, to the account that owns each.
+	// Instances are never deleted, so a store once found stays valid; only
+	// unknown ids go back to the database.
 	known sync.Map
 }
 
@@ -60,7 +61,7 @@ func (s *Service) API() *awsproto.Service {
 		"ListGroupMembershipsForMember": awsproto.Op(s.listGroupMembershipsForMember),
 		"IsMemberInGroups":              awsproto.Op(s.isMemberInGroups),
 	}
-	return &awsproto.Service{Model: s.model, EventSource: "identitystore.amazonaws.com", Ops: ops}
+	return &awsproto.Service{Model: s.model, EventSource: "identitystore.amazonaws.com", Ops: ops, Resources: s.resources()}
 }
 
 // --- what the admin API and CLI need
@@ -137,18 +138,25 @@ func notFoundAs(err error, nf *apierr.Error) error {
 
 // checkStore refuses an identity store no instance has.
 func (s *Service) checkStore(ctx context.Context, tx store.Tx, identityStoreID string) error {
-	if _, ok := s.known.Load(identityStoreID); ok {
-		return nil
+	_, err := s.storeOwner(ctx, tx, identityStoreID)
+	return err
+}
+
+// storeOwner is the account of the instance whose identity store this is.
+func (s *Service) storeOwner(ctx context.Context, tx store.Tx, identityStoreID string) (string, error) {
+	if owner, ok := s.known.Load(identityStoreID); ok {
+		return owner.(string), nil
 	}
 	instances, err := tx.ListInstances(ctx)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if !slices.ContainsFunc(instances, func(in store.Instance) bool { return in.IdentityStoreID == identityStoreID }) {
-		return notFound("IDENTITY_STORE", identityStoreID, fmt.Sprintf("IDENTITY_STORE not found: %s", identityStoreID))
+	i := slices.IndexFunc(instances, func(in store.Instance) bool { return in.IdentityStoreID == identityStoreID })
+	if i < 0 {
+		return "", notFound("IDENTITY_STORE", identityStoreID, fmt.Sprintf("IDENTITY_STORE not found: %s", identityStoreID))
 	}
-	s.known.Store(identityStoreID, true)
-	return nil
+	s.known.Store(identityStoreID, instances[i].OwnerAccountID)
+	return instances[i].OwnerAccountID, nil
 }
 
 func (s *Service) read(ctx context.Context, identityStoreID string, fn func(store.Tx) error) error {

@@ -32,6 +32,7 @@ func (s *Service) API() *awsproto.Service {
 	return &awsproto.Service{
 		Model:       model.MustLoad("iam"),
 		EventSource: "iam.amazonaws.com",
+		Resources:   s.resources(),
 		Ops: map[string]awsproto.Handler{
 			"GetRole":                  awsproto.Op(s.getRole),
 			"ListRoles":                awsproto.Op(s.listRoles),

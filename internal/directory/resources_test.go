@@ -1,0 +1,30 @@
+package directory
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/atrium-sso/atrium/internal/awsproto"
+)
+
+// Every identitystore action requires the identity store and the users,
+// groups or memberships it names (Service Authorization Reference): an
+// operation served without its resources would be judged against "*" and
+// slip past a Deny written for one user.
+func TestEveryOperationNamesItsResources(t *testing.T) {
+	api := New(nil, nil).API()
+	for op := range api.Ops {
+		if api.Resources[op] == nil {
+			t.Errorf("%s has no resources", op)
+		}
+	}
+	s := New(nil, nil)
+	s.known.Store("d-1234567890", "111122223333")
+	in := &awsproto.Input{Value: map[string]any{"IdentityStoreId": "d-1234567890",
+		"MemberId": map[string]any{"UserId": "u1"}, "GroupIds": []any{"g1", "g2"}}}
+	got, err := s.resources()["IsMemberInGroups"](t.Context(), in)
+	want := []string{"arn:aws:identitystore::111122223333:identitystore/d-1234567890", userARN("u1"), allMemberships, groupARN("g1"), groupARN("g2")}
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("IsMemberInGroups resources = %q, %v; want %q", got, err, want)
+	}
+}
