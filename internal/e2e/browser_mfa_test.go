@@ -1,14 +1,19 @@
 package e2e
 
 import (
+	"database/sql"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 type mfaDevicesPage struct {
 	Heading, Notice, Alert string
 	Devices                []struct{ Name, Kind, Added, LastUsed string }
+	CanAdd                 bool // an authenticator app can be registered
+	MustConfirm            bool // adding a device asks to confirm who it is first
 }
 
 // refusedAs drains the browser's console after a page answered with an
@@ -55,6 +60,20 @@ func TestBrowserManagesMFADevices(t *testing.T) {
 	if page.Notice != "The device was registered." || !slices.Equal(page.names(), []string{"Authenticator app (Authenticator app)", "Desk key (Security key)"}) {
 		t.Fatalf("after adding a key: %+v", page)
 	}
+	if !page.CanAdd || page.MustConfirm {
+		t.Fatalf("right after signing in, adding a device needs no confirmation: %+v", page)
+	}
+	// An hour later the same browser must confirm it is still her before
+	// it is offered another device: with the key just added, and then it is.
+	ageSignIns(t, s.n)
+	p.do("reloadDevicesPage", nil, &page)
+	if page.CanAdd || !page.MustConfirm {
+		t.Fatalf("an hour after signing in, adding is offered without confirming: %+v", page)
+	}
+	p.do("confirmOnDevicesPage", map[string]any{"proof": "webauthn"}, &page)
+	if !strings.HasPrefix(page.Notice, "Confirmed.") || !page.CanAdd || page.MustConfirm {
+		t.Fatalf("confirming with the security key: %+v", page)
+	}
 	p.do("removeDevice", map[string]any{"name": "Authenticator app", "proof": "password", "password": "not-her-password"}, &page)
 	if !strings.Contains(page.Alert, "did not confirm it is you") || len(page.Devices) != 2 {
 		t.Fatalf("a wrong password removed a device: %+v", page)
@@ -76,4 +95,19 @@ func TestBrowserManagesMFADevices(t *testing.T) {
 		t.Fatalf("signing in with the key that is left went through %v to %q", again.Seen, again.Heading)
 	}
 	p.noProblems()
+}
+
+// ageSignIns makes every portal session of the node (on SQLite) look
+// signed in an hour ago, and waits out the portal's session cache.
+func ageSignIns(t *testing.T, n *node) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(n.Data, "atrium.db")+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctxT(t), `UPDATE portal_sessions SET created_at = ?`, time.Now().Add(-time.Hour).UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond)
 }

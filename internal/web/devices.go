@@ -19,7 +19,10 @@ import (
 // authenticator apps and security keys, registers more (up to signin's
 // limits) and removes one after proving again who they are — with a
 // current code, a security key or their password — never their last one
-// while MFA is required.
+// while MFA is required. Registering needs a sign-in or such a proof
+// within reauthWindow: a browser left signed in, or a stolen session
+// cookie, must not let someone else add an authenticator of their own and
+// with it a lasting second factor.
 
 // devicesCookie holds the page's ceremonies in progress (an app's key
 // being registered, WebAuthn challenges), sealed and bound to the session.
@@ -28,12 +31,26 @@ const devicesCookie = "__Host-atrium-mfa"
 // devicesLifetime bounds how long the page's ceremonies stay open.
 const devicesLifetime = 15 * time.Minute
 
+// reauthWindow is how recent a sign-in or a confirmation must be to add a device.
+const reauthWindow = 10 * time.Minute
+
 type devicesState struct {
 	SessionID string                 `json:"sid"`
 	TOTP      *signin.TOTPEnrollment `json:"totp,omitempty"` // without its picture
 	Register  []byte                 `json:"reg,omitempty"`  // WebAuthn registration ceremony
-	Verify    []byte                 `json:"ver,omitempty"`  // WebAuthn login ceremony, to confirm a removal
+	Verify    []byte                 `json:"ver,omitempty"`  // WebAuthn login ceremony, to confirm a removal or an addition
+	Confirmed int64                  `json:"ok,omitempty"`   // when the person last proved again who they are (Unix seconds)
 	Expires   int64                  `json:"exp"`
+}
+
+// recentlyProved reports whether the session's person signed in, or
+// proved again who they are, within reauthWindow.
+func recentlyProved(sess *portal.Session, st *devicesState) bool {
+	since := sess.CreatedAt
+	if c := time.Unix(st.Confirmed, 0); st.Confirmed != 0 && c.After(since) {
+		since = c
+	}
+	return time.Since(since) < reauthWindow
 }
 
 // loadDevicesState is the page's state for sess (a fresh one when the
@@ -70,6 +87,7 @@ type devicesView struct {
 	Verify      string // WebAuthn login options (JSON), when the user has a key
 	HasTOTP     bool
 	Required    bool // MFA is required: the last device cannot go
+	Confirm     bool // adding a device needs the person to prove again who they are
 	Notice      string
 	CodeInvalid bool
 }
@@ -90,6 +108,8 @@ func (w *Web) devicesPage(rw http.ResponseWriter, r *http.Request) {
 		notice = "The device was registered."
 	case "removed":
 		notice = "The device was removed."
+	case "confirmed":
+		notice = "Confirmed. You can add devices for the next 10 minutes."
 	}
 	w.renderDevices(rw, r, sess, w.loadDevicesState(r, sess), http.StatusOK, "", notice, false)
 }
@@ -108,7 +128,8 @@ func (w *Web) renderDevices(rw http.ResponseWriter, r *http.Request, sess *porta
 		w.fail(rw, r, err)
 		return
 	}
-	v := devicesView{base: w.signedIn(sess, "MFA devices"), Required: settings.MFAMode == signin.MFARequired, Notice: notice, CodeInvalid: codeInvalid}
+	v := devicesView{base: w.signedIn(sess, "MFA devices"), Required: settings.MFAMode == signin.MFARequired, Notice: notice, CodeInvalid: codeInvalid,
+		Confirm: !recentlyProved(sess, st)}
 	v.Error = msg
 	apps, keys := 0, 0
 	for _, d := range devices {
@@ -125,7 +146,7 @@ func (w *Web) renderDevices(rw http.ResponseWriter, r *http.Request, sess *porta
 	}
 	v.HasTOTP = apps > 0
 	v.TOTPFull, v.KeysFull = apps >= signin.MaxTOTPDevices, keys >= signin.MaxWebAuthnDevices
-	if v.TOTPFull {
+	if v.TOTPFull || v.Confirm {
 		st.TOTP = nil
 	} else if st.TOTP == nil {
 		e, err := w.signin.BeginTOTPEnrollment(ctx, sess.IdentityStoreID, sess.UserID, totpIssuer)
@@ -143,7 +164,7 @@ func (w *Web) renderDevices(rw http.ResponseWriter, r *http.Request, sess *porta
 	}
 	st.Register, st.Verify = nil, nil
 	if w.signin.WebAuthnAvailable() {
-		if !v.KeysFull {
+		if !v.KeysFull && !v.Confirm {
 			opts, state, err := w.signin.BeginWebAuthnRegistration(ctx, sess.IdentityStoreID, sess.UserID)
 			if err != nil && !errors.Is(err, signin.ErrDeviceLimit) {
 				w.fail(rw, r, err)
@@ -205,6 +226,10 @@ func (w *Web) addTOTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := w.loadDevicesState(r, sess)
+	if !recentlyProved(sess, st) {
+		w.renderDevices(rw, r, sess, st, http.StatusForbidden, confirmFirst, "", false)
+		return
+	}
 	if st.TOTP == nil {
 		w.renderDevices(rw, r, sess, st, http.StatusBadRequest, "Start again: the page was out of date.", "", false)
 		return
@@ -238,6 +263,10 @@ func (w *Web) addWebAuthn(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := w.loadDevicesState(r, sess)
+	if !recentlyProved(sess, st) {
+		w.renderDevices(rw, r, sess, st, http.StatusForbidden, confirmFirst, "", false)
+		return
+	}
 	err := w.signin.FinishWebAuthnRegistration(r.Context(), sess.IdentityStoreID, sess.UserID, st.Register, credentialRequest(r),
 		deviceLabel(r.PostFormValue("name"), webAuthnDeviceName))
 	switch {
@@ -255,12 +284,59 @@ func (w *Web) addWebAuthn(rw http.ResponseWriter, r *http.Request) {
 	redirect(rw, "/start/mfa?done=added")
 }
 
-const badProof = "That did not confirm it is you. Enter a current authenticator code or your password, or use your security key."
+const (
+	badProof     = "That did not confirm it is you. Enter a current authenticator code or your password, or use your security key."
+	confirmFirst = "Confirm it is you before adding a device."
+)
+
+// confirmIdentity lets the person add devices for reauthWindow once they
+// proved again who they are.
+func (w *Web) confirmIdentity(rw http.ResponseWriter, r *http.Request) {
+	sess := w.postedSession(rw, r)
+	if sess == nil {
+		return
+	}
+	st := w.loadDevicesState(r, sess)
+	switch err := w.proveAgain(r, sess, st); {
+	case errors.Is(err, signin.ErrBadCode), errors.Is(err, signin.ErrBadCredentials), errors.Is(err, signin.ErrThrottled):
+		w.renderDevices(rw, r, sess, st, http.StatusUnauthorized, badProof, "", r.PostFormValue("code") != "")
+		return
+	case err != nil:
+		w.fail(rw, r, err)
+		return
+	}
+	st.Confirmed = time.Now().Unix()
+	if err := w.saveDevicesState(rw, st); err != nil {
+		w.fail(rw, r, err)
+		return
+	}
+	redirect(rw, "/start/mfa?done=confirmed")
+}
+
+// proveAgain checks the proof a form carries that the session's person is
+// at the keyboard: a security key's assertion, a current code of one of
+// their apps, or their password (each counts against the sign-in
+// throttle, and is recorded).
+func (w *Web) proveAgain(r *http.Request, sess *portal.Session, st *devicesState) error {
+	ctx := r.Context()
+	opts := []signin.CheckOption{signin.FromSource(sourceIP(r))}
+	switch code, password := strings.TrimSpace(r.PostFormValue("code")), r.PostFormValue("password"); {
+	case r.PostFormValue("credential") != "":
+		return w.signin.FinishWebAuthnLogin(ctx, sess.IdentityStoreID, sess.UserID, st.Verify, credentialRequest(r), opts...)
+	case code != "":
+		return w.signin.VerifyTOTP(ctx, sess.IdentityStoreID, sess.UserID, code, opts...)
+	case password != "":
+		a, err := w.signin.CheckPassword(ctx, sess.IdentityStoreID, sess.UserName, password, sourceIP(r))
+		if err == nil && a.User.ID != sess.UserID { // renamed meanwhile, and the name now someone else's
+			err = signin.ErrBadCredentials
+		}
+		return err
+	}
+	return signin.ErrBadCode
+}
 
 // removeDevice removes one device once the person proved again who they
-// are: a security key's assertion, a current code of one of their apps,
-// or their password (each counts against the sign-in throttle, and is
-// recorded). Their last device stays while MFA is required.
+// are (proveAgain). Their last device stays while MFA is required.
 func (w *Web) removeDevice(rw http.ResponseWriter, r *http.Request) {
 	sess := w.postedSession(rw, r)
 	if sess == nil {
@@ -273,23 +349,7 @@ func (w *Web) removeDevice(rw http.ResponseWriter, r *http.Request) {
 		w.renderDevices(rw, r, sess, st, http.StatusBadRequest, "Choose the device to remove.", "", false)
 		return
 	}
-	opts := []signin.CheckOption{signin.FromSource(sourceIP(r))}
-	var err error
-	switch code, password := strings.TrimSpace(r.PostFormValue("code")), r.PostFormValue("password"); {
-	case r.PostFormValue("credential") != "":
-		err = w.signin.FinishWebAuthnLogin(ctx, sess.IdentityStoreID, sess.UserID, st.Verify, credentialRequest(r), opts...)
-	case code != "":
-		err = w.signin.VerifyTOTP(ctx, sess.IdentityStoreID, sess.UserID, code, opts...)
-	case password != "":
-		var a *signin.Attempt
-		a, err = w.signin.CheckPassword(ctx, sess.IdentityStoreID, sess.UserName, password, sourceIP(r))
-		if err == nil && a.User.ID != sess.UserID { // renamed meanwhile, and the name now someone else's
-			err = signin.ErrBadCredentials
-		}
-	default:
-		err = signin.ErrBadCode
-	}
-	switch {
+	switch err := w.proveAgain(r, sess, st); {
 	case errors.Is(err, signin.ErrBadCode), errors.Is(err, signin.ErrBadCredentials), errors.Is(err, signin.ErrThrottled):
 		w.renderDevices(rw, r, sess, st, http.StatusUnauthorized, badProof, "", r.PostFormValue("code") != "")
 		return
@@ -297,8 +357,7 @@ func (w *Web) removeDevice(rw http.ResponseWriter, r *http.Request) {
 		w.fail(rw, r, err)
 		return
 	}
-	err = w.signin.DeleteOwnMFADevice(ctx, sess.IdentityStoreID, sess.UserID, device)
-	switch {
+	switch err := w.signin.DeleteOwnMFADevice(ctx, sess.IdentityStoreID, sess.UserID, device); {
 	case errors.Is(err, signin.ErrLastDevice):
 		w.renderDevices(rw, r, sess, st, http.StatusConflict,
 			"Your organization requires MFA: register another device before removing your only one.", "", false)

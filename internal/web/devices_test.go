@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/atrium-sso/atrium/internal/signin"
 )
@@ -193,5 +194,55 @@ func TestMFADevicesPageAddsAndRemovesSecurityKeys(t *testing.T) {
 	}
 	if list, _ := f.signin.MFADevices(context.Background(), testStoreID, "u-carol"); len(list) != 1 || list[0].Name != "Spare key" {
 		t.Fatalf("carol's devices: %+v", list)
+	}
+}
+
+// ageSessions makes every open session look signed in an hour ago.
+func (f *fixture) ageSessions() {
+	f.portal.mu.Lock()
+	defer f.portal.mu.Unlock()
+	for _, s := range f.portal.sessions {
+		s.CreatedAt = time.Now().Add(-time.Hour)
+	}
+}
+
+// Whoever finds a browser left signed in, or holds a stolen session
+// cookie, cannot register an authenticator of their own (a lasting second
+// factor) without proving again who the person is: the page asks for a
+// confirmation first, adding is refused without one, and a wrong password
+// does not count. The person, confirming, may add devices for a while.
+func TestStaleSessionCannotAddMFADeviceWithoutReauthentication(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser()
+	b.follow(b.signIn("/start", "dave", davePassword))
+	fresh := b.get("/start/mfa")
+	secret := totpSecret(t, fresh) // the key offered while the sign-in was recent
+	f.ageSessions()
+
+	p := b.get("/start/mfa")
+	p.want(t, 200, "Confirm it is you to add a device", `action="/start/mfa/confirm"`, `for="confirm-password">Password</label>`)
+	if strings.Contains(p.body, `action="/start/mfa/totp"`) || strings.Contains(p.body, "totp-secret") {
+		t.Fatal("an old session is offered a new authenticator without confirming")
+	}
+	refused := b.post("/start/mfa/totp", url.Values{"csrf": {p.csrf(t)}, "code": {f.code(secret)}, "name": {"Intruder"}})
+	refused.want(t, http.StatusForbidden, confirmFirst)
+	refused = b.post("/start/mfa/webauthn", url.Values{"csrf": {refused.csrf(t)}, "credential": {"{}"}, "name": {"Intruder"}})
+	refused.want(t, http.StatusForbidden, confirmFirst)
+	refused = b.post("/start/mfa/confirm", url.Values{"csrf": {refused.csrf(t)}, "password": {bobPassword}})
+	refused.want(t, http.StatusUnauthorized, badProof)
+	if f.devices("u-dave") != 0 {
+		t.Fatal("a device was added")
+	}
+
+	p = b.post("/start/mfa/confirm", url.Values{"csrf": {refused.csrf(t)}, "password": {davePassword}})
+	if p.location() != "/start/mfa?done=confirmed" {
+		t.Fatalf("confirming with the password: %d %q\n%s", p.status, p.location(), p.body)
+	}
+	p = b.follow(p)
+	p.want(t, 200, "Confirmed. You can add devices", `action="/start/mfa/totp"`)
+	secret = totpSecret(t, p)
+	p = b.post("/start/mfa/totp", url.Values{"csrf": {p.csrf(t)}, "code": {f.code(secret)}, "name": {"Dave's phone"}})
+	if p.location() != "/start/mfa?done=added" || f.devices("u-dave") != 1 {
+		t.Fatalf("adding after confirming: %d %q\n%s", p.status, p.location(), p.body)
 	}
 }

@@ -28,7 +28,8 @@ func (p *fakePortal) StartSession(ctx context.Context, user *store.User, methods
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	token := ids.Hex(32)
-	s := &portal.Session{ID: ids.Hex(8), IdentityStoreID: user.IdentityStoreID, UserID: user.ID, UserName: user.UserName, ExpiresAt: time.Now().Add(time.Hour), AssertedTags: tags}
+	s := &portal.Session{ID: ids.Hex(8), IdentityStoreID: user.IdentityStoreID, UserID: user.ID, UserName: user.UserName, CreatedAt: time.Now(),
+		ExpiresAt: time.Now().Add(time.Hour), AssertedTags: tags}
 	p.sessions[token] = s
 	p.methods[s.ID] = methods
 	return token, s, nil

@@ -136,6 +136,7 @@ func (w *Web) Register(mux *http.ServeMux) {
 		"POST /start/mfa/totp":             w.addTOTP,
 		"POST /start/mfa/webauthn":         w.addWebAuthn,
 		"POST /start/mfa/remove":           w.removeDevice,
+		"POST /start/mfa/confirm":          w.confirmIdentity,
 		"POST /signout":                    w.signOut,
 		"GET /signin":                      w.signInPage,
 		"POST /signin":                     w.username,

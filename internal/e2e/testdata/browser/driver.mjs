@@ -192,13 +192,32 @@ const ops = {
     }
     const status = page.locator("p.notice");
     const notice = (await status.count()) ? (await status.textContent()).trim() : "";
-    return { heading: await heading(), devices, notice, alert: await alert() };
+    const canAdd = (await page.getByRole("button", { name: "Register authenticator app" }).count()) > 0;
+    const mustConfirm = (await page.getByRole("region", { name: "Confirm it is you to add a device" }).count()) > 0;
+    return { heading: await heading(), devices, notice, alert: await alert(), canAdd, mustConfirm };
   },
   // Registers the virtual security key under name on the MFA devices page.
   async addKeyOnDevicesPage({ name }) {
     const region = page.getByRole("region", { name: "Add a security key or built-in authenticator" });
     await region.getByLabel("Device name", { exact: true }).fill(name);
     await submit(region.getByRole("button", { name: "Register security key" }));
+    return ops.mfaDevices();
+  },
+  // The MFA devices page as it is now on the server.
+  async reloadDevicesPage() {
+    await page.goto(new URL("/start/mfa", page.url()).href);
+    return ops.mfaDevices();
+  },
+  // Confirms on the MFA devices page that it is still them (an old
+  // sign-in must before adding a device), with proof ("webauthn" or "password").
+  async confirmOnDevicesPage({ proof, password }) {
+    const region = page.getByRole("region", { name: "Confirm it is you to add a device" });
+    if (proof === "webauthn") {
+      await submit(region.getByRole("button", { name: "Confirm with security key" }));
+    } else {
+      await region.getByLabel("Password", { exact: true }).fill(password);
+      await submit(region.getByRole("button", { name: "Confirm", exact: true }));
+    }
     return ops.mfaDevices();
   },
   // Removes the device named name, proving who they are with proof
