@@ -16,6 +16,7 @@ import (
 	"github.com/atrium-sso/atrium/internal/awsproto"
 	"github.com/atrium-sso/atrium/internal/awsproto/model"
 	"github.com/atrium-sso/atrium/internal/signin"
+	"github.com/atrium-sso/atrium/internal/store"
 )
 
 // The model is written in the same stripped form as AWS's and validated the
@@ -165,7 +166,29 @@ func API(d Deps) *awsproto.Service {
 			api.Ops[name] = op
 		}
 	}
+	api.Resources = userResources(api)
 	return api
+}
+
+// userResources names the user an operation acts on, as identitystore
+// names it (its User resource type), so that a policy that keeps a role
+// from changing one user in the directory (identitystore:*) keeps it from
+// setting that user's password or removing their MFA (atrium:*) as well.
+// Operations that name no user act on "*".
+func userResources(api *awsproto.Service) map[string]awsproto.ResourceFunc {
+	byUser := func(_ context.Context, in *awsproto.Input) ([]string, error) {
+		if id := in.String("UserId"); id != "" {
+			return []string{store.UserARN(id)}, nil
+		}
+		return nil, nil
+	}
+	out := map[string]awsproto.ResourceFunc{}
+	for name := range api.Ops {
+		if op := api.Model.Operations[name]; op != nil && op.Input != nil && op.Input.Members["UserId"] != nil {
+			out[name] = byUser
+		}
+	}
+	return out
 }
 
 // signinError turns sign-in's errors into the API's.

@@ -19,7 +19,6 @@ const (
 	allMemberships = "arn:aws:identitystore:::membership/*"
 )
 
-func userARN(id string) string       { return "arn:aws:identitystore:::user/" + id }
 func groupARN(id string) string      { return "arn:aws:identitystore:::group/" + id }
 func membershipARN(id string) string { return "arn:aws:identitystore:::membership/" + id }
 
@@ -38,7 +37,7 @@ func (s *Service) resources() map[string]awsproto.ResourceFunc {
 			return append([]string{arn}, extra(in)...), nil
 		}
 	}
-	user := with(func(in *awsproto.Input) []string { return []string{userARN(in.String("UserId"))} })
+	user := with(func(in *awsproto.Input) []string { return []string{store.UserARN(in.String("UserId"))} })
 	group := with(func(in *awsproto.Input) []string { return []string{groupARN(in.String("GroupId"))} })
 	return map[string]awsproto.ResourceFunc{
 		"CreateUser":   with(func(*awsproto.Input) []string { return nil }),
@@ -56,21 +55,21 @@ func (s *Service) resources() map[string]awsproto.ResourceFunc {
 		"GetGroupId":    with(func(*awsproto.Input) []string { return []string{allGroups} }),
 
 		"CreateGroupMembership": with(func(in *awsproto.Input) []string {
-			return []string{groupARN(in.String("GroupId")), userARN(in.String("MemberId", "UserId"))}
+			return []string{groupARN(in.String("GroupId")), store.UserARN(in.String("MemberId", "UserId"))}
 		}),
 		"DescribeGroupMembership": s.membershipResources,
 		"DeleteGroupMembership":   s.membershipResources,
 		"GetGroupMembershipId": with(func(in *awsproto.Input) []string {
-			return []string{groupARN(in.String("GroupId")), userARN(in.String("MemberId", "UserId")), allMemberships}
+			return []string{groupARN(in.String("GroupId")), store.UserARN(in.String("MemberId", "UserId")), allMemberships}
 		}),
 		"ListGroupMemberships": with(func(in *awsproto.Input) []string {
 			return []string{groupARN(in.String("GroupId")), allMemberships}
 		}),
 		"ListGroupMembershipsForMember": with(func(in *awsproto.Input) []string {
-			return []string{userARN(in.String("MemberId", "UserId")), allMemberships}
+			return []string{store.UserARN(in.String("MemberId", "UserId")), allMemberships}
 		}),
 		"IsMemberInGroups": with(func(in *awsproto.Input) []string {
-			out := []string{userARN(in.String("MemberId", "UserId")), allMemberships}
+			out := []string{store.UserARN(in.String("MemberId", "UserId")), allMemberships}
 			for _, g := range in.Strings("GroupIds") {
 				out = append(out, groupARN(g))
 			}
@@ -94,7 +93,7 @@ func (s *Service) membershipResources(ctx context.Context, in *awsproto.Input) (
 		if err != nil {
 			return err
 		}
-		out = append(out, groupARN(m.GroupID), userARN(m.UserID))
+		out = append(out, groupARN(m.GroupID), store.UserARN(m.UserID))
 		return nil
 	})
 	if err != nil && !errors.Is(err, store.ErrNotFound) {

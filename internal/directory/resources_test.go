@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/atrium-sso/atrium/internal/awsproto"
+	"github.com/atrium-sso/atrium/internal/store"
 )
 
 // Every identitystore action requires the identity store and the users,
@@ -23,7 +24,7 @@ func TestEveryOperationNamesItsResources(t *testing.T) {
 	in := &awsproto.Input{Value: map[string]any{"IdentityStoreId": "d-1234567890",
 		"MemberId": map[string]any{"UserId": "u1"}, "GroupIds": []any{"g1", "g2"}}}
 	got, err := s.resources()["IsMemberInGroups"](t.Context(), in)
-	want := []string{"arn:aws:identitystore::111122223333:identitystore/d-1234567890", userARN("u1"), allMemberships, groupARN("g1"), groupARN("g2")}
+	want := []string{"arn:aws:identitystore::111122223333:identitystore/d-1234567890", store.UserARN("u1"), allMemberships, groupARN("g1"), groupARN("g2")}
 	if err != nil || !slices.Equal(got, want) {
 		t.Fatalf("IsMemberInGroups resources = %q, %v; want %q", got, err, want)
 	}

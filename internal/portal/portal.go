@@ -98,7 +98,7 @@ type Session struct {
 
 // PrincipalARN names the session's person in audit records, as the
 // identity store's resource ARN for a user.
-func (s *Session) PrincipalARN() string { return "arn:aws:identitystore:::user/" + s.UserID }
+func (s *Session) PrincipalARN() string { return store.UserARN(s.UserID) }
 
 func toSession(r *store.SignInSession) *Session {
 	return &Session{ID: r.ID, IdentityStoreID: r.IdentityStoreID, UserID: r.UserID, UserName: r.UserName, Methods: r.Methods,

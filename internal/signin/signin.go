@@ -380,7 +380,7 @@ func (e signinEvent) principal() string {
 	if e.userID == "" {
 		return ""
 	}
-	return "arn:aws:identitystore:::user/" + e.userID
+	return store.UserARN(e.userID)
 }
 
 // challenge is the CredentialChallenge record: the credential was asked for.

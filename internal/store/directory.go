@@ -93,6 +93,10 @@ type ExternalID struct {
 	ID     string
 }
 
+// UserARN names a user as IAM policies and audit records do
+// (identitystore's User resource type: no region, no account).
+func UserARN(id string) string { return "arn:aws:identitystore:::user/" + id }
+
 // User is a person in an identity store.
 type User struct {
 	IdentityStoreID string
