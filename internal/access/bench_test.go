@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -54,6 +56,7 @@ func newBench(b *testing.B) *bench {
 	// The service of the server is not reachable without HTTP: this one is
 	// made the same way, with its own runner (the server's is not started).
 	runner := jobs.NewRunner(db, log)
+	runner.Workers = 16 // as the server runs them on SQLite
 	svc := access.New(db, runner, awsproto.NewPager([]byte("bench")), iam.Roles{})
 	done := make(chan struct{})
 	go func() { runner.Run(ctx); close(done) }()
@@ -291,6 +294,41 @@ func BenchmarkCreateAccountAssignment(b *testing.B) {
 			}
 		}
 		return nil
+	})
+	var next atomic.Int64 // the next (account, user) pair of the burst
+	b.Run("burst", func(b *testing.B) {
+		// 16 callers at once, as many as the server's job workers on
+		// SQLite; ns/op is the wall time per assignment done, the last
+		// request SUCCEEDED included.
+		ps := t.permissionSet(b, "Assign-burst")
+		var mu sync.Mutex
+		var requests []string
+		b.SetParallelism(8)
+		b.RunParallel(func(pb *testing.PB) {
+			var mine []string
+			for pb.Next() {
+				i := int(next.Add(1) - 1)
+				if i >= accountsN*usersN {
+					panic("no new pairs left")
+				}
+				out, err := t.ops["CreateAccountAssignment"](t.ctx, &awsproto.Input{Value: map[string]any{"InstanceArn": t.instance.ARN,
+					"TargetId": accounts[i%accountsN], "TargetType": "AWS_ACCOUNT", "PermissionSetArn": ps, "PrincipalType": store.PrincipalUser,
+					"PrincipalId": users[i/accountsN]}})
+				if err != nil {
+					panic(err)
+				}
+				j, _ := json.Marshal(out)
+				var m struct{ AccountAssignmentCreationStatus struct{ RequestId string } }
+				json.Unmarshal(j, &m)
+				mine = append(mine, m.AccountAssignmentCreationStatus.RequestId)
+			}
+			mu.Lock()
+			requests = append(requests, mine...)
+			mu.Unlock()
+		})
+		for _, id := range requests {
+			t.settle(b, store.RequestAssignmentCreation, id)
+		}
 	})
 	for _, mode := range []string{"request", "succeeded"} {
 		b.Run(mode, func(b *testing.B) {
