@@ -61,7 +61,7 @@ func (s *Service) putAccessControlAttributes(ctx context.Context, in *accessCont
 	if err != nil {
 		return err
 	}
-	return s.write(ctx, in.InstanceArn, func(tx store.Tx, _ *store.Instance) error {
+	return s.write(ctx, in.InstanceArn, func(tx store.Tx) error {
 		_, err := tx.GetAccessControlAttributes(ctx, in.InstanceArn)
 		switch {
 		case err != nil && !errors.Is(err, store.ErrNotFound):
@@ -108,7 +108,7 @@ func (s *Service) describeAccessControlAttributes(ctx context.Context, in *insta
 }
 
 func (s *Service) deleteAccessControlAttributes(ctx context.Context, in *instanceIn) (*struct{}, error) {
-	return nil, s.write(ctx, in.InstanceArn, func(tx store.Tx, _ *store.Instance) error {
+	return nil, s.write(ctx, in.InstanceArn, func(tx store.Tx) error {
 		return notFoundAs(tx.DeleteAccessControlAttributes(ctx, in.InstanceArn), errNoAccessControl)
 	})
 }

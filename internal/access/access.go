@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 
 	"github.com/atrium-sso/atrium/internal/apierr"
 	"github.com/atrium-sso/atrium/internal/awsproto"
@@ -21,6 +22,8 @@ type Service struct {
 	pager  *awsproto.Pager
 	runner *jobs.Runner
 	roles  Roles
+	// instances seen to exist (write)
+	instances sync.Map
 }
 
 // New builds the service over s (the audited store); provisioning jobs run
@@ -89,13 +92,18 @@ func (s *Service) read(ctx context.Context, instanceARN string, fn func(store.Tx
 	})
 }
 
-func (s *Service) write(ctx context.Context, instanceARN string, fn func(store.Tx, *store.Instance) error) error {
+// write runs fn in a write transaction on an instance that exists.
+// Instances are never deleted: one found once is not looked up again,
+// which spares the single writer a read in every change.
+func (s *Service) write(ctx context.Context, instanceARN string, fn func(store.Tx) error) error {
 	return s.store.Write(ctx, func(tx store.Tx) error {
-		in, err := Instance(ctx, tx, instanceARN)
-		if err != nil {
-			return err
+		if _, known := s.instances.Load(instanceARN); !known {
+			if _, err := Instance(ctx, tx, instanceARN); err != nil {
+				return err
+			}
+			s.instances.Store(instanceARN, true)
 		}
-		return fn(tx, in)
+		return fn(tx)
 	})
 }
 

@@ -80,7 +80,7 @@ func (s *Service) requestAssignmentChange(ctx context.Context, in *assignmentIn,
 	r := store.AccessRequest{InstanceARN: in.InstanceArn, Kind: kind, ID: ids.TimeUUID(), Status: store.StatusInProgress,
 		TargetID: in.TargetId, TargetType: in.TargetType, PermissionSetARN: in.PermissionSetArn,
 		PrincipalType: in.PrincipalType, PrincipalID: in.PrincipalId, CreatedAt: time.Now().UTC()}
-	err := s.write(ctx, in.InstanceArn, func(tx store.Tx, _ *store.Instance) error {
+	err := s.write(ctx, in.InstanceArn, func(tx store.Tx) error {
 		if _, err := permissionSet(ctx, tx, in.InstanceArn, in.PermissionSetArn); err != nil {
 			return err
 		}
@@ -95,16 +95,18 @@ func (s *Service) requestAssignmentChange(ctx context.Context, in *assignmentIn,
 	return &r, nil
 }
 
-// changeAssignment is the job behind Create/DeleteAccountAssignment.
+// changeAssignment is the job behind Create/DeleteAccountAssignment. The
+// permission set itself is read only when its role is to be made or removed.
 func (s *Service) changeAssignment(ctx context.Context, tx store.Tx, r *store.AccessRequest) (reason string, err error) {
+	const psMissing = "Received a 404 status error: Permission set not found."
 	a := store.AccountAssignment{InstanceARN: r.InstanceARN, AccountID: r.TargetID, PermissionSetARN: r.PermissionSetARN,
 		PrincipalType: r.PrincipalType, PrincipalID: r.PrincipalID, CreatedAt: time.Now().UTC()}
-	ps, err := tx.GetPermissionSet(ctx, r.InstanceARN, r.PermissionSetARN)
-	if errors.Is(err, store.ErrNotFound) {
-		return "Received a 404 status error: Permission set not found.", nil
-	}
-	if err != nil {
-		return "", err
+	permissionSet := func() (*store.PermissionSet, string, error) {
+		ps, err := tx.GetPermissionSet(ctx, r.InstanceARN, r.PermissionSetARN)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, psMissing, nil
+		}
+		return ps, "", err
 	}
 	if r.Kind == store.RequestAssignmentDeletion {
 		if err := tx.DeleteAssignment(ctx, a); errors.Is(err, store.ErrNotFound) {
@@ -116,6 +118,10 @@ func (s *Service) changeAssignment(ctx context.Context, tx store.Tx, r *store.Ac
 		n, err := tx.CountAssignments(ctx, r.InstanceARN, r.TargetID, r.PermissionSetARN)
 		if err != nil || n > 0 {
 			return "", err
+		}
+		ps, reason, err := permissionSet()
+		if ps == nil {
+			return reason, err
 		}
 		return "", s.deprovision(ctx, tx, ps, r.TargetID)
 	}
@@ -139,7 +145,7 @@ func (s *Service) changeAssignment(ctx context.Context, tx store.Tx, r *store.Ac
 		}
 		return "Received a 404 status error: " + r.PrincipalType + " " + r.PrincipalID + " not found in identity store " + in.IdentityStoreID + ".", nil
 	case errors.Is(err, store.ErrNotFound):
-		return "Received a 404 status error: Permission set not found.", nil
+		return psMissing, nil
 	case err != nil:
 		return "", err
 	}
@@ -148,7 +154,10 @@ func (s *Service) changeAssignment(ctx context.Context, tx store.Tx, r *store.Ac
 	if _, err := tx.GetProvisioned(ctx, r.InstanceARN, r.TargetID, r.PermissionSetARN); !errors.Is(err, store.ErrNotFound) {
 		return "", err
 	}
-	reason, err = s.provision(ctx, tx, ps, r.TargetID)
+	ps, reason, err := permissionSet()
+	if ps != nil {
+		reason, err = s.provision(ctx, tx, ps, r.TargetID)
+	}
 	if reason != "" && err == nil {
 		// The request fails whole: no assignment without its role.
 		err = tx.DeleteAssignment(ctx, a)

@@ -296,11 +296,12 @@ func BenchmarkCreateAccountAssignment(b *testing.B) {
 		return nil
 	})
 	var next atomic.Int64 // the next (account, user) pair of the burst
+	burst := t.permissionSet(b, "Assign-burst")
 	b.Run("burst", func(b *testing.B) {
 		// 16 callers at once, as many as the server's job workers on
 		// SQLite; ns/op is the wall time per assignment done, the last
 		// request SUCCEEDED included.
-		ps := t.permissionSet(b, "Assign-burst")
+		ps := burst
 		var mu sync.Mutex
 		var requests []string
 		b.SetParallelism(8)

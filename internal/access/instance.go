@@ -142,7 +142,7 @@ func (s *Service) updateInstance(ctx context.Context, in *updateInstanceIn) (*st
 			return nil, invalid("KmsKeyArn can't be given when KeyType is AWS_OWNED_KMS_KEY.")
 		}
 	}
-	return nil, s.write(ctx, in.InstanceArn, func(tx store.Tx, _ *store.Instance) error {
+	return nil, s.write(ctx, in.InstanceArn, func(tx store.Tx) error {
 		_, err := tx.UpdateInstance(ctx, in.InstanceArn, func(i *store.Instance) error {
 			if in.Name != nil {
 				i.Name = *in.Name

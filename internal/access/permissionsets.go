@@ -149,7 +149,7 @@ func (s *Service) createPermissionSet(ctx context.Context, in *createPermissionS
 	now := time.Now().UTC()
 	ps := store.PermissionSet{InstanceARN: in.InstanceArn, ARN: permissionSetARN(in.InstanceArn), Name: in.Name,
 		Description: in.Description, SessionDuration: duration, RelayState: in.RelayState, Version: 1, CreatedAt: now, UpdatedAt: now}
-	err := s.write(ctx, in.InstanceArn, func(tx store.Tx, _ *store.Instance) error {
+	err := s.write(ctx, in.InstanceArn, func(tx store.Tx) error {
 		existing, err := tx.ListPermissionSets(ctx, in.InstanceArn, "", maxPermissionSets)
 		if err != nil {
 			return err
@@ -191,7 +191,7 @@ func (s *Service) describePermissionSet(ctx context.Context, in *permissionSetIn
 // permission set's version grows, so the accounts it is provisioned to show
 // as LATEST_PERMISSION_SET_NOT_PROVISIONED until ProvisionPermissionSet.
 func (s *Service) changePermissionSet(ctx context.Context, instanceARN, arn string, change func(*store.PermissionSet) (bool, error)) error {
-	return s.write(ctx, instanceARN, func(tx store.Tx, _ *store.Instance) error {
+	return s.write(ctx, instanceARN, func(tx store.Tx) error {
 		if _, err := permissionSet(ctx, tx, instanceARN, arn); err != nil {
 			return err
 		}
@@ -239,7 +239,7 @@ func (s *Service) updatePermissionSet(ctx context.Context, in *updatePermissionS
 }
 
 func (s *Service) deletePermissionSet(ctx context.Context, in *permissionSetIn) (*struct{}, error) {
-	return nil, s.write(ctx, in.InstanceArn, func(tx store.Tx, _ *store.Instance) error {
+	return nil, s.write(ctx, in.InstanceArn, func(tx store.Tx) error {
 		if _, err := permissionSet(ctx, tx, in.InstanceArn, in.PermissionSetArn); err != nil {
 			return err
 		}

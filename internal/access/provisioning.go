@@ -36,37 +36,41 @@ func (s *Service) registerJobs() {
 
 // runRequest settles one access request: SUCCEEDED, or FAILED with the
 // reason when the change cannot be made. Faults (a database error) return an
-// error, roll the change back and leave the job to be retried.
+// error, roll the change back and leave the job to be retried. The request
+// is read once, locked, and settled in the same transaction as the change.
 func (s *Service) runRequest(ctx context.Context, tx store.Tx, job *store.Job) error {
 	var ref requestRef
 	if err := json.Unmarshal(job.Payload, &ref); err != nil {
 		return fmt.Errorf("access job %s: %w", job.ID, err)
 	}
-	r, err := tx.GetAccessRequest(ctx, ref.InstanceARN, ref.Kind, ref.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil // nothing left to do
-	}
-	if err != nil || r.Status != store.StatusInProgress {
-		return err
-	}
-	var reason string
-	if r.Kind == store.RequestProvisioning {
-		reason, err = s.provisionRequest(ctx, tx, r)
-	} else {
-		reason, err = s.changeAssignment(ctx, tx, r)
-	}
-	if err != nil {
-		return err
-	}
-	_, err = tx.UpdateAccessRequest(ctx, r.InstanceARN, r.Kind, r.ID, func(r *store.AccessRequest) error {
+	_, err := tx.UpdateAccessRequest(ctx, ref.InstanceARN, ref.Kind, ref.ID, func(r *store.AccessRequest) error {
+		if r.Status != store.StatusInProgress {
+			return errSettled
+		}
+		var reason string
+		var err error
+		if r.Kind == store.RequestProvisioning {
+			reason, err = s.provisionRequest(ctx, tx, r)
+		} else {
+			reason, err = s.changeAssignment(ctx, tx, r)
+		}
+		if err != nil {
+			return err
+		}
 		r.Status, r.FailureReason, r.CompletedAt = store.StatusSucceeded, reason, time.Now().UTC()
 		if reason != "" {
 			r.Status = store.StatusFailed
 		}
 		return nil
 	})
+	if errors.Is(err, errSettled) || errors.Is(err, store.ErrNotFound) {
+		return nil // nothing left to do
+	}
 	return err
 }
+
+// errSettled stops the settling of a request that is settled already.
+var errSettled = errors.New("access: request already settled")
 
 // provisionRequest provisions a permission set to one account or to every
 // account it is provisioned to. Accounts that cannot take it are skipped and
@@ -220,7 +224,7 @@ func (s *Service) provisionPermissionSet(ctx context.Context, in *provisionIn) (
 	r := store.AccessRequest{InstanceARN: in.InstanceArn, Kind: store.RequestProvisioning, ID: ids.TimeUUID(),
 		Status: store.StatusInProgress, TargetID: in.TargetId, TargetType: in.TargetType,
 		PermissionSetARN: in.PermissionSetArn, CreatedAt: time.Now().UTC()}
-	err := s.write(ctx, in.InstanceArn, func(tx store.Tx, _ *store.Instance) error {
+	err := s.write(ctx, in.InstanceArn, func(tx store.Tx) error {
 		if _, err := permissionSet(ctx, tx, in.InstanceArn, in.PermissionSetArn); err != nil {
 			return err
 		}

@@ -123,21 +123,21 @@ func (r *Runner) runOne(ctx context.Context) bool {
 		// every job here is one transaction that takes well under this.
 		lease = 15 * time.Second
 	}
-	// Claim, work and finish in one transaction: it commits all or
+	// Take, work and finish in one transaction: it commits all or
 	// nothing, so a node that dies midway leaves the job as it was, and no
-	// other node sees it claimed meanwhile (its row is locked on PostgreSQL;
-	// SQLite has one writer). One transaction instead of two per job.
+	// other node sees it meanwhile (its row is locked on PostgreSQL; SQLite
+	// has one writer). One transaction instead of two per job, and no lease
+	// to write, since none outlives the transaction.
 	var job *store.Job
 	err := r.Store.Write(ctx, func(tx store.Tx) error {
-		now := time.Now().UTC()
 		var err error
-		if job, err = tx.ClaimJob(ctx, kinds, r.worker, now, now.Add(lease)); err != nil {
+		if job, err = tx.TakeJob(ctx, kinds, time.Now().UTC()); err != nil {
 			return err
 		}
 		if err := r.handlers[job.Kind](ctx, tx, job); err != nil {
 			return err
 		}
-		return tx.FinishJob(ctx, job.ID, r.worker)
+		return tx.FinishJob(ctx, job.ID, job.Holder)
 	})
 	switch {
 	case err == nil:

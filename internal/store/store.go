@@ -103,6 +103,12 @@ type Tx interface {
 	// ClaimJob leases the oldest due job of one of kinds to worker until leaseUntil.
 	// It returns ErrNotFound when none is due.
 	ClaimJob(ctx context.Context, kinds []string, worker string, now, leaseUntil time.Time) (*Job, error)
+	// TakeJob returns the oldest due job of one of kinds for this
+	// transaction to run and finish (FinishJob with its Holder), without a
+	// lease: other transactions skip it meanwhile (its row is locked on
+	// PostgreSQL; SQLite has one writer), and if this one does not commit
+	// the job stays as it was. ErrNotFound when none is due.
+	TakeJob(ctx context.Context, kinds []string, now time.Time) (*Job, error)
 	// FinishJob deletes a job that worker still holds; ErrLeaseLost otherwise.
 	FinishJob(ctx context.Context, id, worker string) error
 	// RetryJob releases a job held by worker to run again at runAfter, recording why.
@@ -213,4 +219,5 @@ type Job struct {
 	Attempts  int
 	LastError string
 	CreatedAt time.Time
+	Holder    string // the worker whose lease it is or was under; "" if none
 }

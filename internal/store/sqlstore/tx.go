@@ -485,6 +485,28 @@ func (t *tx) ClaimJob(ctx context.Context, kinds []string, worker string, now, l
 	if err != nil {
 		return nil, notFound(err)
 	}
+	j.Payload, j.RunAfter, j.CreatedAt, j.Holder = []byte(payload), fromMS(runAfter), fromMS(created), worker
+	return &j, nil
+}
+
+func (t *tx) TakeJob(ctx context.Context, kinds []string, now time.Time) (*store.Job, error) {
+	if len(kinds) == 0 {
+		return nil, store.ErrNotFound
+	}
+	args := []any{ms(now), ms(now)}
+	for _, k := range kinds {
+		args = append(args, k)
+	}
+	q := `SELECT id, kind, payload, run_after, attempts, last_error, created_at, locked_by FROM jobs
+		WHERE run_after <= ? AND locked_until < ? AND kind IN (?` + strings.Repeat(", ?", len(kinds)-1) + `)
+		ORDER BY run_after, created_at LIMIT 1` + t.db.dialect.SkipLocked
+	var j store.Job
+	var payload string
+	var runAfter, created int64
+	err := t.row(ctx, q, args...).Scan(&j.ID, &j.Kind, &payload, &runAfter, &j.Attempts, &j.LastError, &created, &j.Holder)
+	if err != nil {
+		return nil, notFound(err)
+	}
 	j.Payload, j.RunAfter, j.CreatedAt = []byte(payload), fromMS(runAfter), fromMS(created)
 	return &j, nil
 }

@@ -421,6 +421,57 @@ func testJobs(t *testing.T, s store.Store) {
 	if err != nil || j.ID != "j2" {
 		t.Fatalf("next due job = %+v, %v", j, err)
 	}
+
+	// A job taken is run and finished in the taking transaction, without a
+	// lease: if that transaction fails, the job is as it was.
+	write(t, s, func(tx store.Tx) error {
+		return tx.EnqueueJob(ctx, store.Job{ID: "j3", Kind: "b", Payload: []byte(`{}`), RunAfter: t0, CreatedAt: t0})
+	})
+	take := func(at time.Time, finish bool) (*store.Job, error) {
+		var j *store.Job
+		err := s.Write(ctx, func(tx store.Tx) error {
+			var err error
+			if j, err = tx.TakeJob(ctx, []string{"b"}, at); err != nil || !finish {
+				return cmpOr(err, errRolledBack)
+			}
+			return tx.FinishJob(ctx, j.ID, j.Holder)
+		})
+		return j, err
+	}
+	if j, err := take(t0, false); !errors.Is(err, errRolledBack) || j.ID != "j3" || j.Attempts != 0 || j.Holder != "" {
+		t.Fatalf("take = %+v, %v", j, err)
+	}
+	if j, err := claim("w4", t0); err == nil {
+		t.Fatalf("a job of another kind was claimed: %+v", j)
+	}
+	var leased *store.Job
+	write(t, s, func(tx store.Tx) error {
+		var err error
+		leased, err = tx.ClaimJob(ctx, []string{"b"}, "w5", t0, t0.Add(time.Minute))
+		return err
+	})
+	if leased.ID != "j3" || leased.Attempts != 1 || leased.Holder != "w5" {
+		t.Fatalf("claim after a rolled-back take = %+v", leased)
+	}
+	if _, err := take(t0, true); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a leased job was taken: %v", err)
+	}
+	// Its lease runs out: taken and finished in one go, the holder then loses it.
+	if j, err := take(t0.Add(2*time.Minute), true); err != nil || j.ID != "j3" || j.Holder != "w5" {
+		t.Fatalf("take of an expired lease = %+v, %v", j, err)
+	}
+	if err := s.Write(ctx, func(tx store.Tx) error { return tx.FinishJob(ctx, "j3", "w5") }); !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("finish by the worker whose lease ran out = %v", err)
+	}
+}
+
+var errRolledBack = errors.New("storetest: rolled back on purpose")
+
+func cmpOr(err, def error) error {
+	if err != nil {
+		return err
+	}
+	return def
 }
 
 func testRollback(t *testing.T, s store.Store) {
@@ -577,15 +628,23 @@ func testConcurrentClaims(t *testing.T, s store.Store) {
 		go func(worker string) {
 			defer wg.Done()
 			for {
-				// Claim and finish in one transaction: the job's effect and its removal commit together.
+				// Claim (or take) and finish in one transaction: the job's
+				// effect and its removal commit together. Half the workers
+				// take, as the runner does, half claim, as it does apart.
 				var id string
 				err := s.Write(ctx, func(tx store.Tx) error {
-					j, err := tx.ClaimJob(ctx, []string{"k"}, worker, t0, t0.Add(time.Minute))
+					var j *store.Job
+					var err error
+					if worker[len(worker)-1]%2 == 0 {
+						j, err = tx.TakeJob(ctx, []string{"k"}, t0)
+					} else {
+						j, err = tx.ClaimJob(ctx, []string{"k"}, worker, t0, t0.Add(time.Minute))
+					}
 					if err != nil {
 						return err
 					}
 					id = j.ID
-					return tx.FinishJob(ctx, j.ID, worker)
+					return tx.FinishJob(ctx, j.ID, j.Holder)
 				})
 				if errors.Is(err, store.ErrNotFound) {
 					return
