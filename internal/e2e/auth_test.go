@@ -139,13 +139,18 @@ func signedPost(t *testing.T, n *node, target, body string) (int, map[string]any
 
 func signedPostFor(t *testing.T, n *node, service, target, body string) (int, map[string]any, http.Header) {
 	t.Helper()
+	return signedPostAs(t, n, aws.Credentials{AccessKeyID: n.KeyID, SecretAccessKey: n.Secret}, service, target, body)
+}
+
+// signedPostAs is signedPostFor with other credentials (a role session's).
+func signedPostAs(t *testing.T, n *node, creds aws.Credentials, service, target, body string) (int, map[string]any, http.Header) {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, n.URL+"/", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	if target != "" {
 		req.Header.Set("X-Amz-Target", target)
 	}
 	sum := sha256.Sum256([]byte(body))
-	creds := aws.Credentials{AccessKeyID: n.KeyID, SecretAccessKey: n.Secret}
 	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), service, "us-east-1", time.Now()); err != nil {
 		t.Fatal(err)
 	}

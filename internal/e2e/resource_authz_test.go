@@ -1,16 +1,11 @@
 package e2e
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"io"
-	"net/http"
+	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/identitystore"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
@@ -77,15 +72,21 @@ func TestResourceScopedDenyHoldsAgainstRoleSession(t *testing.T) {
 		_, err = ids.DeleteGroupMembership(ctxT(t), &identitystore.DeleteGroupMembershipInput{IdentityStoreId: &f.storeID, MembershipId: membership(protected)})
 		denied("DeleteGroupMembership of the protected user", err, "arn:aws:identitystore:::user/"+protected)
 		// Atrium's own API names the same user: no password set for them either.
-		setPassword := func(user string) (int, string) {
-			return signedPostWith(t, n, cfg, "atrium", "AtriumAdmin.SetUserPassword",
+		creds, err := cfg.Credentials.Retrieve(ctxT(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		setPassword := func(user string) (int, map[string]any) {
+			status, out, _ := signedPostAs(t, n, creds, "atrium", "AtriumAdmin.SetUserPassword",
 				`{"IdentityStoreId":"`+f.storeID+`","UserId":"`+user+`","Password":"Fresh-Passw0rd-4-Them!"}`)
+			return status, out
 		}
-		if status, body := setPassword(protected); status != 400 || !strings.Contains(body, "AccessDeniedException") || !strings.Contains(body, "user/"+protected) {
-			t.Fatalf("SetUserPassword of the protected user: %d %s", status, body)
+		if status, out := setPassword(protected); status != 400 || !strings.Contains(fmt.Sprint(out), "AccessDeniedException") ||
+			!strings.Contains(fmt.Sprint(out), "user/"+protected) {
+			t.Fatalf("SetUserPassword of the protected user: %d %v", status, out)
 		}
-		if status, body := setPassword(other); status != 200 {
-			t.Fatalf("SetUserPassword of another user: %d %s", status, body)
+		if status, out := setPassword(other); status != 200 {
+			t.Fatalf("SetUserPassword of another user: %d %v", status, out)
 		}
 		if _, err := ids.DeleteGroupMembership(ctxT(t), &identitystore.DeleteGroupMembershipInput{IdentityStoreId: &f.storeID, MembershipId: membership(other)}); err != nil {
 			t.Fatalf("DeleteGroupMembership of another user: %v", err)
@@ -124,29 +125,4 @@ func TestResourceScopedDenyHoldsAgainstRoleSession(t *testing.T) {
 		}
 		denied("DescribeAccount of another account", err, "arn:aws:organizations::"+mgmt+":account/"+*org.Organization.Id+"/"+member)
 	})
-}
-
-// signedPostWith posts body to the node's awsJson API target, signed with
-// cfg's credentials (a role session's included), and answers the status
-// and the body.
-func signedPostWith(t *testing.T, n *node, cfg aws.Config, service, target, body string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, n.URL+"/", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", target)
-	creds, err := cfg.Credentials.Retrieve(ctxT(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256([]byte(body))
-	if err := v4.NewSigner().SignHTTP(ctxT(t), creds, req, hex.EncodeToString(sum[:]), service, cfg.Region, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(raw)
 }

@@ -290,19 +290,14 @@ const (
 )
 
 // confirmIdentity lets the person add devices for reauthWindow once they
-// proved again who they are.
+// proved again who they are (provedAgain).
 func (w *Web) confirmIdentity(rw http.ResponseWriter, r *http.Request) {
 	sess := w.postedSession(rw, r)
 	if sess == nil {
 		return
 	}
 	st := w.loadDevicesState(r, sess)
-	switch err := w.proveAgain(r, sess, st); {
-	case errors.Is(err, signin.ErrBadCode), errors.Is(err, signin.ErrBadCredentials), errors.Is(err, signin.ErrThrottled):
-		w.renderDevices(rw, r, sess, st, http.StatusUnauthorized, badProof, "", r.PostFormValue("code") != "")
-		return
-	case err != nil:
-		w.fail(rw, r, err)
+	if !w.provedAgain(rw, r, sess, st) {
 		return
 	}
 	st.Confirmed = time.Now().Unix()
@@ -313,11 +308,24 @@ func (w *Web) confirmIdentity(rw http.ResponseWriter, r *http.Request) {
 	redirect(rw, "/start/mfa?done=confirmed")
 }
 
-// proveAgain checks the proof a form carries that the session's person is
+// provedAgain checks the proof a form carries that the session's person is
 // at the keyboard: a security key's assertion, a current code of one of
 // their apps, or their password (each counts against the sign-in
-// throttle, and is recorded).
-func (w *Web) proveAgain(r *http.Request, sess *portal.Session, st *devicesState) error {
+// throttle, and is recorded). Without one it answers the page and false.
+func (w *Web) provedAgain(rw http.ResponseWriter, r *http.Request, sess *portal.Session, st *devicesState) bool {
+	switch err := w.proof(r, sess, st); {
+	case errors.Is(err, signin.ErrBadCode), errors.Is(err, signin.ErrBadCredentials), errors.Is(err, signin.ErrThrottled):
+		w.renderDevices(rw, r, sess, st, http.StatusUnauthorized, badProof, "", r.PostFormValue("code") != "")
+		return false
+	case err != nil:
+		w.fail(rw, r, err)
+		return false
+	}
+	return true
+}
+
+// proof verifies whichever proof the form carries.
+func (w *Web) proof(r *http.Request, sess *portal.Session, st *devicesState) error {
 	ctx := r.Context()
 	opts := []signin.CheckOption{signin.FromSource(sourceIP(r))}
 	switch code, password := strings.TrimSpace(r.PostFormValue("code")), r.PostFormValue("password"); {
@@ -336,7 +344,7 @@ func (w *Web) proveAgain(r *http.Request, sess *portal.Session, st *devicesState
 }
 
 // removeDevice removes one device once the person proved again who they
-// are (proveAgain). Their last device stays while MFA is required.
+// are (provedAgain). Their last device stays while MFA is required.
 func (w *Web) removeDevice(rw http.ResponseWriter, r *http.Request) {
 	sess := w.postedSession(rw, r)
 	if sess == nil {
@@ -349,12 +357,7 @@ func (w *Web) removeDevice(rw http.ResponseWriter, r *http.Request) {
 		w.renderDevices(rw, r, sess, st, http.StatusBadRequest, "Choose the device to remove.", "", false)
 		return
 	}
-	switch err := w.proveAgain(r, sess, st); {
-	case errors.Is(err, signin.ErrBadCode), errors.Is(err, signin.ErrBadCredentials), errors.Is(err, signin.ErrThrottled):
-		w.renderDevices(rw, r, sess, st, http.StatusUnauthorized, badProof, "", r.PostFormValue("code") != "")
-		return
-	case err != nil:
-		w.fail(rw, r, err)
+	if !w.provedAgain(rw, r, sess, st) {
 		return
 	}
 	switch err := w.signin.DeleteOwnMFADevice(ctx, sess.IdentityStoreID, sess.UserID, device); {
