@@ -32,8 +32,7 @@ type AccessTx interface {
 	// in the instance. Both are locked (shared) against a concurrent delete,
 	// so an assignment never outlives either.
 	InsertAssignment(ctx context.Context, a AccountAssignment) error
-	GetAssignment(ctx context.Context, a AccountAssignment) (*AccountAssignment, error) // by its key fields
-	DeleteAssignment(ctx context.Context, a AccountAssignment) error                    // ErrNotFound when absent
+	DeleteAssignment(ctx context.Context, a AccountAssignment) error // ErrNotFound when absent
 	// ListAssignments lists the assignments of one permission set in one
 	// account with Key() > after, by Key().
 	ListAssignments(ctx context.Context, instanceARN, accountID, permissionSetARN, after string, limit int) ([]AccountAssignment, error)

@@ -222,15 +222,6 @@ func (t *tx) InsertAssignment(ctx context.Context, a store.AccountAssignment) er
 
 const assignmentKeyWhere = `instance_arn = ? AND permission_set_arn = ? AND account_id = ? AND principal_type = ? AND principal_id = ?`
 
-func (t *tx) GetAssignment(ctx context.Context, a store.AccountAssignment) (*store.AccountAssignment, error) {
-	got, err := scanAssignment(t.row(ctx, `SELECT `+assignmentCols+` FROM account_assignments WHERE `+assignmentKeyWhere,
-		a.InstanceARN, a.PermissionSetARN, a.AccountID, a.PrincipalType, a.PrincipalID))
-	if err != nil {
-		return nil, notFound(err)
-	}
-	return &got, nil
-}
-
 func (t *tx) DeleteAssignment(ctx context.Context, a store.AccountAssignment) error {
 	return mustAffect(t.exec(ctx, `DELETE FROM account_assignments WHERE `+assignmentKeyWhere,
 		a.InstanceARN, a.PermissionSetARN, a.AccountID, a.PrincipalType, a.PrincipalID))
