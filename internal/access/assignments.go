@@ -101,13 +101,6 @@ func (s *Service) changeAssignment(ctx context.Context, tx store.Tx, r *store.Ac
 	const psMissing = "Received a 404 status error: Permission set not found."
 	a := store.AccountAssignment{InstanceARN: r.InstanceARN, AccountID: r.TargetID, PermissionSetARN: r.PermissionSetARN,
 		PrincipalType: r.PrincipalType, PrincipalID: r.PrincipalID, CreatedAt: time.Now().UTC()}
-	permissionSet := func() (*store.PermissionSet, string, error) {
-		ps, err := tx.GetPermissionSet(ctx, r.InstanceARN, r.PermissionSetARN)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, psMissing, nil
-		}
-		return ps, "", err
-	}
 	if r.Kind == store.RequestAssignmentDeletion {
 		if err := tx.DeleteAssignment(ctx, a); errors.Is(err, store.ErrNotFound) {
 			return "Received a 404 status error: Assignment not found.", nil
@@ -119,9 +112,11 @@ func (s *Service) changeAssignment(ctx context.Context, tx store.Tx, r *store.Ac
 		if err != nil || n > 0 {
 			return "", err
 		}
-		ps, reason, err := permissionSet()
-		if ps == nil {
-			return reason, err
+		ps, err := tx.GetPermissionSet(ctx, r.InstanceARN, r.PermissionSetARN)
+		if errors.Is(err, store.ErrNotFound) {
+			return "", nil // gone, and its roles with it
+		} else if err != nil {
+			return "", err
 		}
 		return "", s.deprovision(ctx, tx, ps, r.TargetID)
 	}
@@ -154,8 +149,11 @@ func (s *Service) changeAssignment(ctx context.Context, tx store.Tx, r *store.Ac
 	if _, err := tx.GetProvisioned(ctx, r.InstanceARN, r.TargetID, r.PermissionSetARN); !errors.Is(err, store.ErrNotFound) {
 		return "", err
 	}
-	ps, reason, err := permissionSet()
-	if ps != nil {
+	ps, err := tx.GetPermissionSet(ctx, r.InstanceARN, r.PermissionSetARN)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		reason, err = psMissing, nil
+	case err == nil:
 		reason, err = s.provision(ctx, tx, ps, r.TargetID)
 	}
 	if reason != "" && err == nil {

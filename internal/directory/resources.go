@@ -105,9 +105,6 @@ func (s *Service) membershipResources(ctx context.Context, in *awsproto.Input) (
 // storeARN is the identity store's ARN. One no instance has is named in
 // the caller's account: it is judged like any other, then not found.
 func (s *Service) storeARN(ctx context.Context, id string) (string, error) {
-	if owner, ok := s.known.Load(id); ok {
-		return "arn:aws:identitystore::" + owner.(string) + ":identitystore/" + id, nil
-	}
 	var owner string
 	err := s.store.Read(ctx, func(tx store.Tx) error {
 		var err error

@@ -19,12 +19,11 @@ func TestEveryOperationNamesItsResources(t *testing.T) {
 			t.Errorf("%s has no resources", op)
 		}
 	}
-	s := New(nil, nil)
-	s.known.Store("d-1234567890", "111122223333")
-	in := &awsproto.Input{Value: map[string]any{"IdentityStoreId": "d-1234567890",
+	s, _ := newService(t) // its instance's account is 111111111111
+	in := &awsproto.Input{Value: map[string]any{"IdentityStoreId": testStore,
 		"MemberId": map[string]any{"UserId": "u1"}, "GroupIds": []any{"g1", "g2"}}}
 	got, err := s.resources()["IsMemberInGroups"](t.Context(), in)
-	want := []string{"arn:aws:identitystore::111122223333:identitystore/d-1234567890", store.UserARN("u1"), allMemberships, groupARN("g1"), groupARN("g2")}
+	want := []string{"arn:aws:identitystore::111111111111:identitystore/" + testStore, store.UserARN("u1"), allMemberships, groupARN("g1"), groupARN("g2")}
 	if err != nil || !slices.Equal(got, want) {
 		t.Fatalf("IsMemberInGroups resources = %q, %v; want %q", got, err, want)
 	}

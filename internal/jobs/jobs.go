@@ -21,7 +21,7 @@ import (
 // Handler does a job's work inside the transaction that finishes it.
 type Handler func(ctx context.Context, tx store.Tx, job *store.Job) error
 
-// Runner claims and runs jobs.
+// Runner takes (or claims) and runs jobs.
 type Runner struct {
 	Store store.Store
 	Log   *slog.Logger
@@ -29,7 +29,7 @@ type Runner struct {
 	Poll  time.Duration // how often to look for work from other nodes; 0 = 250ms
 	// Workers is how many jobs run at once; 0 = 1. More than one keeps jobs
 	// in order only where writes are serial (SQLite's single writer runs
-	// each claim, work and finish before the next claim): there their
+	// each take, work and finish before the next take): there their
 	// transactions share group commits, and a burst of assignments settles
 	// many times sooner.
 	Workers  int
@@ -108,7 +108,7 @@ func (r *Runner) work(ctx context.Context, tick <-chan time.Time) {
 	}
 }
 
-// runOne claims and runs one due job; it reports whether there was one.
+// runOne takes and runs one due job; it reports whether there was one.
 func (r *Runner) runOne(ctx context.Context) bool {
 	if ctx.Err() != nil {
 		return false
@@ -147,7 +147,7 @@ func (r *Runner) runOne(ctx context.Context) bool {
 	case ctx.Err() != nil:
 		return false
 	}
-	// The work failed and took its claim with it: claim the oldest due job
+	// The work failed and rolled back with its take: claim the oldest due job
 	// again on its own, so that its attempt counts and it backs off.
 	return r.runApart(ctx, kinds, lease)
 }

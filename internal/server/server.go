@@ -102,7 +102,7 @@ func build(ctx context.Context, cfg *config.Config, db store.Store, log *slog.Lo
 	pager := awsproto.NewPager(key)
 	runner := jobs.NewRunner(audited, log)
 	if db.Backend() == "sqlite" {
-		// One writer runs each job's claim, work and finish whole, in turn,
+		// One writer runs each job's take, work and finish whole, in turn,
 		// so jobs keep their order; concurrent ones share group commits.
 		runner.Workers = 16
 	}

@@ -53,6 +53,22 @@ func recentlyProved(sess *portal.Session, st *devicesState) bool {
 	return time.Since(since) < reauthWindow
 }
 
+// confirm records that the person proved again who they are at now, and
+// keeps the state (so the confirmation) for a whole lifetime from then.
+func (st *devicesState) confirm(now time.Time) {
+	st.Confirmed, st.Expires = now.Unix(), now.Add(devicesLifetime).Unix()
+}
+
+// mayAdd reports whether a device may be added now; if not, it answers
+// the page asking to confirm first.
+func (w *Web) mayAdd(rw http.ResponseWriter, r *http.Request, sess *portal.Session, st *devicesState) bool {
+	if recentlyProved(sess, st) {
+		return true
+	}
+	w.renderDevices(rw, r, sess, st, http.StatusForbidden, confirmFirst, "", false)
+	return false
+}
+
 // loadDevicesState is the page's state for sess (a fresh one when the
 // cookie is missing, stale, or another session's).
 func (w *Web) loadDevicesState(r *http.Request, sess *portal.Session) *devicesState {
@@ -226,8 +242,7 @@ func (w *Web) addTOTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := w.loadDevicesState(r, sess)
-	if !recentlyProved(sess, st) {
-		w.renderDevices(rw, r, sess, st, http.StatusForbidden, confirmFirst, "", false)
+	if !w.mayAdd(rw, r, sess, st) {
 		return
 	}
 	if st.TOTP == nil {
@@ -263,8 +278,7 @@ func (w *Web) addWebAuthn(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := w.loadDevicesState(r, sess)
-	if !recentlyProved(sess, st) {
-		w.renderDevices(rw, r, sess, st, http.StatusForbidden, confirmFirst, "", false)
+	if !w.mayAdd(rw, r, sess, st) {
 		return
 	}
 	err := w.signin.FinishWebAuthnRegistration(r.Context(), sess.IdentityStoreID, sess.UserID, st.Register, credentialRequest(r),
@@ -300,7 +314,7 @@ func (w *Web) confirmIdentity(rw http.ResponseWriter, r *http.Request) {
 	if !w.provedAgain(rw, r, sess, st) {
 		return
 	}
-	st.Confirmed = time.Now().Unix()
+	st.confirm(time.Now())
 	if err := w.saveDevicesState(rw, st); err != nil {
 		w.fail(rw, r, err)
 		return

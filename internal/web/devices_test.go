@@ -246,3 +246,14 @@ func TestStaleSessionCannotAddMFADeviceWithoutReauthentication(t *testing.T) {
 		t.Fatalf("adding after confirming: %d %q\n%s", p.status, p.location(), p.body)
 	}
 }
+
+// A confirmation lasts its whole window although the page's state, which
+// holds it, was made long before: the state lives on from the confirmation.
+func TestConfirmationOutlivesAnOldDevicesState(t *testing.T) {
+	now := time.Now()
+	st := &devicesState{Expires: now.Add(time.Minute).Unix()} // made 14 minutes ago
+	st.confirm(now)
+	if time.Unix(st.Expires, 0).Before(now.Add(reauthWindow)) {
+		t.Fatalf("the state expires at %v, before the confirmation made at %v runs out", time.Unix(st.Expires, 0), now)
+	}
+}

@@ -466,49 +466,46 @@ func (t *tx) EnqueueJob(ctx context.Context, j store.Job) error {
 	return err
 }
 
+// dueJob selects the oldest due job of one of kinds (locked and skipped by
+// others on PostgreSQL), with its arguments after those of the statement
+// around it.
+func (t *tx) dueJob(cols string, kinds []string, now time.Time, args ...any) (string, []any) {
+	args = append(args, ms(now), ms(now))
+	for _, k := range kinds {
+		args = append(args, k)
+	}
+	return `SELECT ` + cols + ` FROM jobs WHERE run_after <= ? AND locked_until < ? AND kind IN (?` + strings.Repeat(", ?", len(kinds)-1) + `)
+		ORDER BY run_after, created_at LIMIT 1` + t.db.dialect.SkipLocked, args
+}
+
+const jobCols = `id, kind, payload, run_after, attempts, last_error, created_at, locked_by`
+
+func scanJob(r scanner) (*store.Job, error) {
+	var j store.Job
+	var payload string
+	var runAfter, created int64
+	if err := r.Scan(&j.ID, &j.Kind, &payload, &runAfter, &j.Attempts, &j.LastError, &created, &j.Holder); err != nil {
+		return nil, notFound(err)
+	}
+	j.Payload, j.RunAfter, j.CreatedAt = []byte(payload), fromMS(runAfter), fromMS(created)
+	return &j, nil
+}
+
 func (t *tx) ClaimJob(ctx context.Context, kinds []string, worker string, now, leaseUntil time.Time) (*store.Job, error) {
 	if len(kinds) == 0 {
 		return nil, store.ErrNotFound
 	}
-	args := []any{worker, ms(leaseUntil), ms(now), ms(now)}
-	for _, k := range kinds {
-		args = append(args, k)
-	}
-	q := `UPDATE jobs SET locked_by = ?, locked_until = ?, attempts = attempts + 1
-		WHERE id = (SELECT id FROM jobs WHERE run_after <= ? AND locked_until < ? AND kind IN (?` + strings.Repeat(", ?", len(kinds)-1) + `)
-		ORDER BY run_after, created_at LIMIT 1` + t.db.dialect.SkipLocked + `)
-		RETURNING id, kind, payload, run_after, attempts, last_error, created_at`
-	var j store.Job
-	var payload string
-	var runAfter, created int64
-	err := t.row(ctx, q, args...).Scan(&j.ID, &j.Kind, &payload, &runAfter, &j.Attempts, &j.LastError, &created)
-	if err != nil {
-		return nil, notFound(err)
-	}
-	j.Payload, j.RunAfter, j.CreatedAt, j.Holder = []byte(payload), fromMS(runAfter), fromMS(created), worker
-	return &j, nil
+	due, args := t.dueJob("id", kinds, now, worker, ms(leaseUntil))
+	return scanJob(t.row(ctx, `UPDATE jobs SET locked_by = ?, locked_until = ?, attempts = attempts + 1
+		WHERE id = (`+due+`) RETURNING `+jobCols, args...))
 }
 
 func (t *tx) TakeJob(ctx context.Context, kinds []string, now time.Time) (*store.Job, error) {
 	if len(kinds) == 0 {
 		return nil, store.ErrNotFound
 	}
-	args := []any{ms(now), ms(now)}
-	for _, k := range kinds {
-		args = append(args, k)
-	}
-	q := `SELECT id, kind, payload, run_after, attempts, last_error, created_at, locked_by FROM jobs
-		WHERE run_after <= ? AND locked_until < ? AND kind IN (?` + strings.Repeat(", ?", len(kinds)-1) + `)
-		ORDER BY run_after, created_at LIMIT 1` + t.db.dialect.SkipLocked
-	var j store.Job
-	var payload string
-	var runAfter, created int64
-	err := t.row(ctx, q, args...).Scan(&j.ID, &j.Kind, &payload, &runAfter, &j.Attempts, &j.LastError, &created, &j.Holder)
-	if err != nil {
-		return nil, notFound(err)
-	}
-	j.Payload, j.RunAfter, j.CreatedAt = []byte(payload), fromMS(runAfter), fromMS(created)
-	return &j, nil
+	due, args := t.dueJob(jobCols, kinds, now)
+	return scanJob(t.row(ctx, due, args...))
 }
 
 func (t *tx) FinishJob(ctx context.Context, id, worker string) error {
