@@ -340,9 +340,12 @@ func (t *tx) ListGroupMemberships(ctx context.Context, identityStoreID, groupID,
 	return collect(rows, err, func(r *sql.Rows) (store.GroupMembership, error) { return scanMembership(r) })
 }
 
+// memberMembershipsQuery is answered from the directory_memberships_by_member
+// index alone (plan_test.go holds it to that).
+const memberMembershipsQuery = `SELECT ` + membershipCols + ` FROM directory_memberships WHERE user_id = ? AND id > ? AND identity_store_id = ? ORDER BY id LIMIT ?`
+
 func (t *tx) ListGroupMembershipsForMember(ctx context.Context, identityStoreID, userID, after string, limit int) ([]store.GroupMembership, error) {
-	rows, err := t.rows(ctx, `SELECT `+membershipCols+` FROM directory_memberships WHERE user_id = ? AND id > ? AND identity_store_id = ? ORDER BY id LIMIT ?`,
-		userID, after, identityStoreID, limit)
+	rows, err := t.rows(ctx, memberMembershipsQuery, userID, after, identityStoreID, limit)
 	return collect(rows, err, func(r *sql.Rows) (store.GroupMembership, error) { return scanMembership(r) })
 }
 
