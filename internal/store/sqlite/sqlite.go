@@ -31,7 +31,7 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	// a write(2) per page.
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)"
 	base := "file:" + (&url.URL{Path: path}).EscapedPath()
-	write, err := sql.Open("sqlite", base+"?"+pragmas+"&_txlock=immediate")
+	write, err := sql.Open("sqlite", base+"?"+pragmas+"&_pragma=wal_autocheckpoint(4000)&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
@@ -54,6 +54,12 @@ func Dialect() sqlstore.Dialect {
 		Name: "sqlite",
 		// One writer: concurrent writes share a commit instead of queueing for one each.
 		GroupCommit: true,
+		// PASSIVE: never waits for readers or the writer. It copies most
+		// pages; the writer's own checkpoint, at wal_autocheckpoint(4000),
+		// finds little left to copy, and is what lets the next write start
+		// the log over (SQLite restarts the log only from a writer that
+		// began on a fully checkpointed one).
+		Checkpoint: "PRAGMA wal_checkpoint(PASSIVE)",
 		IsUnique: func(err error) bool {
 			var e *sqlite.Error
 			if !errors.As(err, &e) {

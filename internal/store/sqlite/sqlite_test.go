@@ -2,9 +2,12 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/atrium-sso/atrium/internal/store"
 	"github.com/atrium-sso/atrium/internal/store/sqlite"
@@ -71,6 +74,83 @@ func TestDatabaseFileIsPrivate(t *testing.T) {
 		}
 		if fi.Mode().Perm()&0o077 != 0 {
 			t.Fatalf("%s has mode %v", f, fi.Mode().Perm())
+		}
+	}
+}
+
+// Checkpoints run beside the writer, yet the write-ahead log must still
+// start over: SQLite restarts it only from a writer that began on a fully
+// checkpointed log. Otherwise it grows by every page ever written, and every
+// read searches it.
+func TestWriteAheadLogStaysShortUnderSteadyWrites(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "atrium.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	value := strings.Repeat("x", 3000) // a page or more a write
+	const writes = 10000
+	for i := range writes {
+		err := db.Write(ctx, func(tx store.Tx) error {
+			_, err := tx.PutMetaIfAbsent(ctx, fmt.Sprintf("k%06d", i), value)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	fi, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Unchecked, the log would hold all 10,000 writes' pages (over 40 MiB);
+	// started over, it holds the 4,000 pages before the writer's threshold
+	// and a little more.
+	if fi.Size() > 24<<20 {
+		t.Fatalf("after %d writes the log is %d KiB", writes, fi.Size()>>10)
+	}
+}
+
+// Committed pages reach the database file soon after a write, long before
+// the writer's own checkpoint would copy them (at 4,000 pages of log): the
+// store's checkpointer does it beside the writer.
+func TestCommittedPagesReachTheFileBesideTheWriter(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "atrium.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := size()
+	value := strings.Repeat("y", 3000)
+	for i := range 100 { // about 100 pages: far below the writer's threshold
+		err := db.Write(ctx, func(tx store.Tx) error {
+			_, err := tx.PutMetaIfAbsent(ctx, fmt.Sprintf("grow%03d", i), value)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); size() < before+100*3000; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the database file is %d bytes, %d before 100 writes of 3,000 bytes: nothing was checkpointed", size(), before)
 		}
 	}
 }

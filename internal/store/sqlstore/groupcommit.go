@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/atrium-sso/atrium/internal/store"
 )
@@ -53,6 +54,9 @@ type committer struct {
 	quit    chan struct{} // closed by Close
 	stopped chan struct{} // closed when the committer has exited
 	once    sync.Once
+	// wrote wakes the checkpointer after a commit; nil without one.
+	wrote              chan struct{}
+	checkpointerExited chan struct{}
 	// unprepared are statements batches ran without a prepared one, to be
 	// prepared once the write connection is free again.
 	unprepared map[string]bool
@@ -61,8 +65,38 @@ type committer struct {
 func newCommitter(db *DB) *committer {
 	c := &committer{db: db, queue: make(chan *writeReq, maxBatch), quit: make(chan struct{}), stopped: make(chan struct{}),
 		unprepared: map[string]bool{}}
+	if db.dialect.Checkpoint != "" {
+		c.wrote, c.checkpointerExited = make(chan struct{}, 1), make(chan struct{})
+		go c.checkpointer()
+	}
 	go c.run()
 	return c
+}
+
+// checkpointEvery spaces checkpoints: each copies the pages written since
+// the last, so under steady writes a page changed many times is copied once.
+const checkpointEvery = 100 * time.Millisecond
+
+// checkpointer runs the dialect's checkpoint after writes. SQLite would
+// otherwise checkpoint inside the commit that fills its log, and every call
+// in that batch would wait for it; here it runs beside the writer.
+func (c *committer) checkpointer() {
+	defer close(c.checkpointerExited)
+	for {
+		select {
+		case <-c.wrote:
+		case <-c.quit:
+			return
+		}
+		// A failed checkpoint (a reader holding old pages, say) is retried
+		// after the next write; the log is only longer meanwhile.
+		_, _ = c.db.read.ExecContext(context.Background(), c.db.dialect.Checkpoint)
+		select {
+		case <-time.After(checkpointEvery):
+		case <-c.quit:
+			return
+		}
+	}
 }
 
 // write queues fn and waits for its outcome.
@@ -99,6 +133,9 @@ func (c *committer) write(ctx context.Context, fn func(store.Tx) error) error {
 func (c *committer) close() {
 	c.once.Do(func() { close(c.quit) })
 	<-c.stopped
+	if c.checkpointerExited != nil {
+		<-c.checkpointerExited
+	}
 }
 
 func (c *committer) run() {
@@ -136,6 +173,12 @@ func (c *committer) run() {
 			}
 		}
 		c.commit(live)
+		if c.wrote != nil {
+			select {
+			case c.wrote <- struct{}{}:
+			default: // already due
+			}
+		}
 		clear(batch[:cap(batch)])
 		c.prepare()
 	}

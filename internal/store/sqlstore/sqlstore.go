@@ -45,6 +45,11 @@ type Dialect struct {
 	// GroupCommit commits concurrent writes together (groupcommit.go): for
 	// a database with a single writer, where each commit's cost is shared.
 	GroupCommit bool
+	// Checkpoint, with GroupCommit, is run on a read connection after
+	// writes, at most every checkpointEvery: it moves committed pages from
+	// the write-ahead log into the database file beside the writer, which
+	// would otherwise do it inside a commit while every caller waits.
+	Checkpoint string
 }
 
 // DB is a store.Store over database/sql.
