@@ -75,7 +75,10 @@ func newCommitter(db *DB) *committer {
 
 // checkpointEvery spaces checkpoints: each copies the pages written since
 // the last, so under steady writes a page changed many times is copied once.
-const checkpointEvery = 100 * time.Millisecond
+// Longer gaps copy less in all but make each copy a burst that holds up
+// callers on a small machine: at 100 ms the 64-client refresh benchmark's
+// p99 was 23-31 ms, at 25 ms 18-19 ms, for 3% less throughput.
+const checkpointEvery = 25 * time.Millisecond
 
 // checkpointer runs the dialect's checkpoint after writes. SQLite would
 // otherwise checkpoint inside the commit that fills its log, and every call
