@@ -16,14 +16,7 @@ import (
 
 func openMigrated(t *testing.T) store.Store {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "atrium.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
+	db, _ := openMigratedFile(t)
 	return db
 }
 

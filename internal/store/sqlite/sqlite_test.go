@@ -83,27 +83,9 @@ func TestDatabaseFileIsPrivate(t *testing.T) {
 // checkpointed log. Otherwise it grows by every page ever written, and every
 // read searches it.
 func TestWriteAheadLogStaysShortUnderSteadyWrites(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "atrium.db")
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	value := strings.Repeat("x", 16000) // five pages a write, with its overflow
+	db, path := openMigratedFile(t)
 	const writes = 10000
-	for i := range writes {
-		err := db.Write(ctx, func(tx store.Tx) error {
-			_, err := tx.PutMetaIfAbsent(ctx, fmt.Sprintf("k%06d", i), value)
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	putValues(t, db, writes, 16000) // five pages a write, with its overflow
 	fi, err := os.Stat(path + "-wal")
 	if err != nil {
 		t.Fatal(err)
@@ -120,16 +102,7 @@ func TestWriteAheadLogStaysShortUnderSteadyWrites(t *testing.T) {
 // the writer's own checkpoint would copy them (at 16,000 pages of log): the
 // store's checkpointer does it beside the writer.
 func TestCommittedPagesReachTheFileBesideTheWriter(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "atrium.db")
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	db, path := openMigratedFile(t)
 	size := func() int64 {
 		fi, err := os.Stat(path)
 		if err != nil {
@@ -138,19 +111,41 @@ func TestCommittedPagesReachTheFileBesideTheWriter(t *testing.T) {
 		return fi.Size()
 	}
 	before := size()
-	value := strings.Repeat("y", 3000)
-	for i := range 100 { // about 100 pages: far below the writer's threshold
+	putValues(t, db, 100, 3000) // about 100 pages: far below the writer's threshold
+	for deadline := time.Now().Add(5 * time.Second); size() < before+100*3000; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the database file is %d bytes, %d before 100 writes of 3,000 bytes: nothing was checkpointed", size(), before)
+		}
+	}
+}
+
+// openMigratedFile opens a new migrated store and names its file.
+func openMigratedFile(t *testing.T) (store.Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "atrium.db")
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	return db, path
+}
+
+// putValues makes n writes, one after another, each of a value of size bytes.
+func putValues(t *testing.T, db store.Store, n, size int) {
+	t.Helper()
+	ctx := context.Background()
+	value := strings.Repeat("x", size)
+	for i := range n {
 		err := db.Write(ctx, func(tx store.Tx) error {
-			_, err := tx.PutMetaIfAbsent(ctx, fmt.Sprintf("grow%03d", i), value)
+			_, err := tx.PutMetaIfAbsent(ctx, fmt.Sprintf("k%06d", i), value)
 			return err
 		})
 		if err != nil {
 			t.Fatal(err)
-		}
-	}
-	for deadline := time.Now().Add(5 * time.Second); size() < before+100*3000; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the database file is %d bytes, %d before 100 writes of 3,000 bytes: nothing was checkpointed", size(), before)
 		}
 	}
 }
