@@ -80,6 +80,11 @@ func (s *Service) deviceMAC(identityStoreID, userID, epoch string, expires time.
 // rememberedDevice reports whether token is a live RememberDevice token of
 // this user, made while their credentials were at epoch.
 func (s *Service) rememberedDevice(token, identityStoreID, userID, epoch string, now time.Time) bool {
+	// The decoder skips line breaks: without the length check a token with
+	// one inside would pass as the token the service made.
+	if len(token) != base64.RawURLEncoding.EncodedLen(8+16) {
+		return false
+	}
 	b, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil || len(b) != 8+16 {
 		return false
