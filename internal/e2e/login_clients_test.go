@@ -29,31 +29,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/atrium-sso/atrium/internal/ids"
+	"github.com/atrium-sso/atrium/internal/testenv"
 )
 
 // The logins of the real clients, with the person's part done in Chromium:
 // the AWS CLI v2's device flow, the authorization code + PKCE flow as AWS
 // CLI ≥ 2.22 runs it, and the SDKs' sso-session token refresh.
-
-// requireAWSCLIv2 finds an AWS CLI v2 (Debian's awscli package installs
-// 2.9.19 as /usr/bin/aws, behind the preinstalled v1 on PATH).
-func requireAWSCLIv2(t *testing.T) string {
-	t.Helper()
-	candidates := []string{os.Getenv("ATRIUM_TEST_AWSCLI2"), "/usr/bin/aws"}
-	if p, err := exec.LookPath("aws"); err == nil {
-		candidates = append(candidates, p)
-	}
-	for _, c := range candidates {
-		if c == "" {
-			continue
-		}
-		if out, err := exec.Command(c, "--version").CombinedOutput(); err == nil && strings.HasPrefix(string(out), "aws-cli/2.") {
-			return c
-		}
-	}
-	t.Skip("AWS CLI v2 tests skipped: no aws-cli/2 (apt-get install awscli, or set ATRIUM_TEST_AWSCLI2); .ci/run installs it")
-	return ""
-}
 
 // cliDataPath makes an AWS_DATA_PATH folder whose endpoint rule sets for
 // sso-oidc, sso and sts send every call to endpoint: how an AWS CLI older
@@ -125,7 +106,7 @@ var userCodeURL = regexp.MustCompile(`https?://\S+\?user_code=[A-Z0-9-]+`)
 // the person approving in Chromium, then a command with the profile.
 func TestAWSCLIv2DeviceLogin(t *testing.T) {
 	chromium := requireBrowser(t)
-	awsCLI := requireAWSCLIv2(t)
+	awsCLI := testenv.AWSCLIv2(t)
 	s := newPortalScene(t)
 	p := newPerson(t, chromium)
 	otp := oneTimePassword(t, s.n, "ada")

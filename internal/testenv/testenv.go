@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,4 +60,33 @@ func PostgresDatabase(t testing.TB) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+// FindAWSCLIv2 is the path of an AWS CLI v2, or "" when this machine has
+// none: ATRIUM_TEST_AWSCLI2, then Debian's awscli package (2.9.19 as
+// /usr/bin/aws, behind the preinstalled v1 on PATH), then aws on PATH.
+func FindAWSCLIv2() string {
+	candidates := []string{os.Getenv("ATRIUM_TEST_AWSCLI2"), "/usr/bin/aws"}
+	if p, err := exec.LookPath("aws"); err == nil {
+		candidates = append(candidates, p)
+	}
+	for _, c := range candidates {
+		if c == "" {
+			continue
+		}
+		if out, err := exec.Command(c, "--version").CombinedOutput(); err == nil && strings.HasPrefix(string(out), "aws-cli/2.") {
+			return c
+		}
+	}
+	return ""
+}
+
+// AWSCLIv2 is FindAWSCLIv2's CLI; the test is skipped without one.
+func AWSCLIv2(t testing.TB) string {
+	t.Helper()
+	cli := FindAWSCLIv2()
+	if cli == "" {
+		t.Skip("AWS CLI v2 tests skipped: no aws-cli/2 (apt-get install awscli, or set ATRIUM_TEST_AWSCLI2); .ci/run installs it")
+	}
+	return cli
 }
