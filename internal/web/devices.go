@@ -108,6 +108,18 @@ type devicesView struct {
 	CodeInvalid bool
 }
 
+// proofFields are the "proof" template's fields, which confirm it is the
+// person: removing a device and confirming before adding one both ask.
+type proofFields struct {
+	ID          string // prefix of the fields' ids, unique on the page
+	HasTOTP     bool
+	CodeInvalid bool
+}
+
+func (v devicesView) Proof(id string) proofFields {
+	return proofFields{ID: id, HasTOTP: v.HasTOTP, CodeInvalid: v.CodeInvalid}
+}
+
 func (w *Web) devicesPage(rw http.ResponseWriter, r *http.Request) {
 	sess, err := w.session(r)
 	if err != nil {
