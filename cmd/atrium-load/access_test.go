@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 const (
@@ -538,5 +541,102 @@ func TestSeedAccessAndLoad(t *testing.T) {
 	json.Unmarshal(stdout.Bytes(), &pr)
 	if len(pr.Runs) != 2 || pr.Runs[1].Accounts != 12 || pr.Runs[1].OutdatedBefore != 12 || pr.Runs[1].OutdatedAfter != 0 || pr.MedianSeconds <= 0 {
 		t.Errorf("measure-provision: %s", stdout.String())
+	}
+}
+
+// fakeRequests answers the two status calls the settling makes: the list of
+// requests IN_PROGRESS (in pages of one, another run's request first) and
+// each request's status.
+type fakeRequests struct {
+	mu          sync.Mutex
+	listCalls   int
+	listedUntil int    // the list shows r1 and r2 IN_PROGRESS to this many calls
+	listFails   bool   // the list answers an error
+	lateID      string // IN_PROGRESS on its first Describe, whatever the list said
+	described   map[string]int
+}
+
+func (f *fakeRequests) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var in struct {
+		NextToken                          string
+		Filter                             struct{ Status string }
+		AccountAssignmentCreationRequestId string
+	}
+	json.NewDecoder(r.Body).Decode(&in)
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	switch op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), ssoTargetPrefix); op {
+	case "ListAccountAssignmentCreationStatus":
+		if f.listFails || in.Filter.Status != statusInProgress {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"__type":"ValidationException","message":"no"}`)
+			return
+		}
+		if in.NextToken == "" {
+			f.listCalls++
+		}
+		page := map[string]string{"": "another-run", "t1": "r1", "t2": "r2"}[in.NextToken]
+		next := map[string]string{"": "t1", "t1": "t2"}[in.NextToken]
+		if page != "another-run" && f.listCalls > f.listedUntil {
+			fmt.Fprint(w, `{"AccountAssignmentsCreationStatus":[]}`)
+			return
+		}
+		fmt.Fprintf(w, `{"AccountAssignmentsCreationStatus":[{"Status":"IN_PROGRESS","RequestId":%q}],"NextToken":%q}`, page, next)
+	case "DescribeAccountAssignmentCreationStatus":
+		id := in.AccountAssignmentCreationRequestId
+		f.described[id]++
+		status := statusSucceeded
+		if id == f.lateID && f.described[id] == 1 {
+			status = statusInProgress
+		}
+		fmt.Fprintf(w, `{"AccountAssignmentCreationStatus":{"Status":%q,"RequestId":%q}}`, status, id)
+	default:
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"__type":"UnknownOperationException","message":%q}`, op)
+	}
+}
+
+// The rate of assignments done is timed to when the server's list of
+// requests IN_PROGRESS no longer holds the run's, not to the end of reading
+// every outcome one by one; and says when it could not be.
+func TestSettleRequestsTimesTheWorkNotTheReading(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		fake       *fakeRequests
+		wantLists  int
+		wantTiming string
+	}{
+		{"list empties after three polls", &fakeRequests{listedUntil: 3}, 4, ""},
+		{"list fails", &fakeRequests{listFails: true}, 0, "the list of requests IN_PROGRESS failed"},
+		{"request outlives the list", &fakeRequests{lateID: "r2"}, 1, "1 requests were still IN_PROGRESS after the list showed none"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := tc.fake
+			f.described = map[string]int{}
+			hs := httptest.NewServer(f)
+			defer hs.Close()
+			tgt, err := newTarget(context.Background(), hs.URL, nil, 2, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tgt.close()
+			after, bad := settleRequests(context.Background(), tgt, benchCreds(), testInstance, []string{"r1", "r2"}, time.Now().Add(-time.Second), 2)
+			if bad != 0 || !strings.Contains(after, "2 SUCCEEDED, 0 FAILED, 0 unsettled") || !strings.Contains(after, "/s from the first call's answer") {
+				t.Fatalf("after %q, %d bad", after, bad)
+			}
+			if f.listCalls != tc.wantLists {
+				t.Errorf("the list was polled %d times, want %d (%q)", f.listCalls, tc.wantLists, after)
+			}
+			if f.described["r1"] == 0 || f.described["r2"] == 0 {
+				t.Errorf("outcomes read: %v", f.described)
+			}
+			switch {
+			case tc.wantTiming == "" && strings.Contains(after, "timed to the last outcome read"):
+				t.Errorf("timed to the reads: %q", after)
+			case tc.wantTiming != "" && !strings.Contains(after, tc.wantTiming):
+				t.Errorf("after %q, want it to say %q", after, tc.wantTiming)
+			}
+		})
 	}
 }

@@ -40,6 +40,12 @@ type (
 		InstanceArn                        string
 		AccountAssignmentCreationRequestId string
 	}
+	listCreationStatusIn struct {
+		InstanceArn string
+		MaxResults  int
+		NextToken   string `json:",omitempty"`
+		Filter      struct{ Status string }
+	}
 	listForPrincipalIn struct {
 		InstanceArn   string
 		PrincipalId   string
@@ -111,6 +117,33 @@ func createAssignmentBody(instanceARN string, a assignmentRequest) []byte {
 
 func describeCreationStatusBody(instanceARN, requestID string) []byte {
 	return mustJSON(creationStatusIn{InstanceArn: instanceARN, AccountAssignmentCreationRequestId: requestID})
+}
+
+// listInProgressBody asks for a page of the creation requests still IN_PROGRESS.
+func listInProgressBody(instanceARN, token string) []byte {
+	in := listCreationStatusIn{InstanceArn: instanceARN, MaxResults: 100, NextToken: token}
+	in.Filter.Status = statusInProgress
+	return mustJSON(in)
+}
+
+// parseStatusList reads a page of ListAccountAssignmentCreationStatus: the
+// request ids and the next token.
+func parseStatusList(b []byte) ([]string, string, error) {
+	var out struct {
+		AccountAssignmentsCreationStatus []struct{ Status, RequestId string }
+		NextToken                        string
+	}
+	if err := unmarshal(b, &out); err != nil {
+		return nil, "", err
+	}
+	ids := make([]string, 0, len(out.AccountAssignmentsCreationStatus))
+	for _, r := range out.AccountAssignmentsCreationStatus {
+		if r.Status != statusInProgress {
+			return nil, "", fmt.Errorf("request %s is %s in a list of those IN_PROGRESS", r.RequestId, r.Status)
+		}
+		ids = append(ids, r.RequestId)
+	}
+	return ids, out.NextToken, nil
 }
 
 func listForPrincipalBody(instanceARN, userID, token string) []byte {

@@ -483,7 +483,7 @@ func seedAccess(ctx context.Context, o *seedAccessOptions, tgt *target, creds aw
 	}
 	res.Phases = append(res.Phases, runPhase(ctx, "assignments settled", len(waiting), min(o.concurrency, settleWorkers), pr, mk, func(ctx context.Context, c *caller, k int) (outcome, *callError) {
 		i := waiting[k]
-		st, err := waitRequest(ctx, c, instanceARN, assignRequests[i])
+		st, _, err := waitRequest(ctx, c, instanceARN, assignRequests[i])
 		if err != nil {
 			return failed, &callError{key: "DescribeAccountAssignmentCreationStatus", msg: err.Error()}
 		}
