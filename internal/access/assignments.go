@@ -219,7 +219,7 @@ func (s *Service) listRequests(ctx context.Context, in *listStatusIn, kind strin
 	err := s.read(ctx, in.InstanceArn, func(tx store.Tx, _ *store.Instance) error {
 		list, token, err := awsproto.Page(s.pager, "requests/"+kind+"/"+status, in.NextToken, pageLimit(in.MaxResults, 100), errBadToken,
 			func(after string, limit int) ([]store.AccessRequest, error) {
-				return tx.ListAccessRequests(ctx, in.InstanceArn, kind, status, "", after, limit)
+				return tx.ListAccessRequests(ctx, in.InstanceArn, kind, status, after, limit)
 			}, func(r store.AccessRequest) string { return r.ID })
 		for _, r := range list {
 			out = append(out, statusMetadata{Status: r.Status, RequestId: r.ID, CreatedDate: awsproto.TimestampOf(r.CreatedAt)})

@@ -43,7 +43,7 @@ func (s *Service) runRequest(ctx context.Context, tx store.Tx, job *store.Job) e
 	if err := json.Unmarshal(job.Payload, &ref); err != nil {
 		return fmt.Errorf("access job %s: %w", job.ID, err)
 	}
-	_, err := tx.UpdateAccessRequest(ctx, ref.InstanceARN, ref.Kind, ref.ID, func(r *store.AccessRequest) error {
+	_, err := tx.SettleAccessRequest(ctx, ref.InstanceARN, ref.Kind, ref.ID, func(r *store.AccessRequest) error {
 		if r.Status != store.StatusInProgress {
 			return errSettled
 		}

@@ -67,7 +67,7 @@ func TestKilledMidProvisioningRecovers(t *testing.T) {
 			var rs []store.AccessRequest
 			err := db.Read(ctxT(t), func(tx store.Tx) error {
 				var err error
-				rs, err = tx.ListAccessRequests(ctxT(t), f.instance, store.RequestAssignmentCreation, store.StatusInProgress, "", "", len(work))
+				rs, err = tx.ListAccessRequests(ctxT(t), f.instance, store.RequestAssignmentCreation, store.StatusInProgress, "", len(work))
 				return err
 			})
 			if err != nil {

@@ -127,17 +127,14 @@ func (r *Runner) runOne(ctx context.Context) bool {
 	// nothing, so a node that dies midway leaves the job as it was, and no
 	// other node sees it meanwhile (its row is locked on PostgreSQL; SQLite
 	// has one writer). One transaction instead of two per job, and no lease
-	// to write, since none outlives the transaction.
+	// to write, since none outlives the transaction; taking the job removes it.
 	var job *store.Job
 	err := r.Store.Write(ctx, func(tx store.Tx) error {
 		var err error
 		if job, err = tx.TakeJob(ctx, kinds, time.Now().UTC()); err != nil {
 			return err
 		}
-		if err := r.handlers[job.Kind](ctx, tx, job); err != nil {
-			return err
-		}
-		return tx.FinishJob(ctx, job.ID, job.Holder)
+		return r.handlers[job.Kind](ctx, tx, job)
 	})
 	switch {
 	case err == nil:

@@ -61,11 +61,11 @@ type AccessTx interface {
 	InsertAccessRequest(ctx context.Context, r AccessRequest) error
 	GetAccessRequest(ctx context.Context, instanceARN, kind, id string) (*AccessRequest, error)
 	// ListAccessRequests lists one kind of request, status "" = any, by id > after.
-	// permissionSetARN "" = any.
-	ListAccessRequests(ctx context.Context, instanceARN, kind, status, permissionSetARN, after string, limit int) ([]AccessRequest, error)
-	// UpdateAccessRequest runs fn on the locked request and stores what it
-	// leaves (instance, kind, id and creation are kept).
-	UpdateAccessRequest(ctx context.Context, instanceARN, kind, id string, fn func(*AccessRequest) error) (*AccessRequest, error)
+	ListAccessRequests(ctx context.Context, instanceARN, kind, status, after string, limit int) ([]AccessRequest, error)
+	// SettleAccessRequest runs fn on the locked request and stores the
+	// outcome it leaves: Status, FailureReason and CompletedAt. The rest
+	// was fixed when the request was made.
+	SettleAccessRequest(ctx context.Context, instanceARN, kind, id string, fn func(*AccessRequest) error) (*AccessRequest, error)
 
 	// GetAccessControlAttributes returns the instance's ABAC configuration; ErrNotFound when none.
 	GetAccessControlAttributes(ctx context.Context, instanceARN string) (*AccessControlAttributes, error)

@@ -103,11 +103,12 @@ type Tx interface {
 	// ClaimJob leases the oldest due job of one of kinds to worker until leaseUntil.
 	// It returns ErrNotFound when none is due.
 	ClaimJob(ctx context.Context, kinds []string, worker string, now, leaseUntil time.Time) (*Job, error)
-	// TakeJob returns the oldest due job of one of kinds for this
-	// transaction to run and finish (FinishJob with its Holder), without a
-	// lease: other transactions skip it meanwhile (its row is locked on
+	// TakeJob removes the oldest due job of one of kinds from the queue
+	// and returns it, for this transaction to run: no lease, no FinishJob.
+	// Other transactions skip it meanwhile (its row is locked on
 	// PostgreSQL; SQLite has one writer), and if this one does not commit
-	// the job stays as it was. ErrNotFound when none is due.
+	// the job stays as it was. A job whose lease ran out is taken too, and
+	// its Holder then loses it. ErrNotFound when none is due.
 	TakeJob(ctx context.Context, kinds []string, now time.Time) (*Job, error)
 	// FinishJob deletes a job that worker still holds; ErrLeaseLost otherwise.
 	FinishJob(ctx context.Context, id, worker string) error

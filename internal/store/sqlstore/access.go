@@ -435,16 +435,12 @@ func (t *tx) GetAccessRequest(ctx context.Context, instanceARN, kind, id string)
 	return t.accessRequest(ctx, "", instanceARN, kind, id)
 }
 
-func (t *tx) ListAccessRequests(ctx context.Context, instanceARN, kind, status, permissionSetARN, after string, limit int) ([]store.AccessRequest, error) {
+func (t *tx) ListAccessRequests(ctx context.Context, instanceARN, kind, status, after string, limit int) ([]store.AccessRequest, error) {
 	q := `SELECT ` + accessRequestCols + ` FROM access_requests WHERE instance_arn = ? AND kind = ? AND id > ?`
 	args := []any{instanceARN, kind, after}
 	if status != "" {
 		q += ` AND status = ?`
 		args = append(args, status)
-	}
-	if permissionSetARN != "" {
-		q += ` AND permission_set_arn = ?`
-		args = append(args, permissionSetARN)
 	}
 	q += ` ORDER BY id LIMIT ?`
 	args = append(args, limit)
@@ -452,24 +448,23 @@ func (t *tx) ListAccessRequests(ctx context.Context, instanceARN, kind, status, 
 	return collect(rows, err, func(r *sql.Rows) (store.AccessRequest, error) { return scanAccessRequest(r) })
 }
 
-func (t *tx) UpdateAccessRequest(ctx context.Context, instanceARN, kind, id string, fn func(*store.AccessRequest) error) (*store.AccessRequest, error) {
-	old, err := t.accessRequest(ctx, t.db.dialect.ForUpdate, instanceARN, kind, id)
+func (t *tx) SettleAccessRequest(ctx context.Context, instanceARN, kind, id string, fn func(*store.AccessRequest) error) (*store.AccessRequest, error) {
+	r, err := t.accessRequest(ctx, t.db.dialect.ForUpdate, instanceARN, kind, id)
 	if err != nil {
 		return nil, err
 	}
-	r := *old
-	if err := fn(&r); err != nil {
+	outcome := *r
+	if err := fn(&outcome); err != nil {
 		return nil, err
 	}
-	r.InstanceARN, r.Kind, r.ID, r.CreatedAt = old.InstanceARN, old.Kind, old.ID, old.CreatedAt
-	_, err = t.exec(ctx, `UPDATE access_requests SET status = ?, failure_reason = ?, target_id = ?, target_type = ?, permission_set_arn = ?,
-		principal_type = ?, principal_id = ?, completed_at = ? WHERE instance_arn = ? AND kind = ? AND id = ?`,
-		r.Status, r.FailureReason, r.TargetID, r.TargetType, r.PermissionSetARN, r.PrincipalType, r.PrincipalID, ms(r.CompletedAt),
-		instanceARN, kind, id)
+	r.Status, r.FailureReason, r.CompletedAt = outcome.Status, outcome.FailureReason, outcome.CompletedAt
+	// Only the outcome's columns: an index on the others is left alone.
+	_, err = t.exec(ctx, `UPDATE access_requests SET status = ?, failure_reason = ?, completed_at = ? WHERE instance_arn = ? AND kind = ? AND id = ?`,
+		r.Status, r.FailureReason, ms(r.CompletedAt), instanceARN, kind, id)
 	if err != nil {
 		return nil, err
 	}
-	return &r, nil
+	return r, nil
 }
 
 // --- attributes for access control

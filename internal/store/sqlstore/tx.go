@@ -504,8 +504,9 @@ func (t *tx) TakeJob(ctx context.Context, kinds []string, now time.Time) (*store
 	if len(kinds) == 0 {
 		return nil, store.ErrNotFound
 	}
-	due, args := t.dueJob(jobCols, kinds, now)
-	return scanJob(t.row(ctx, due, args...))
+	// One statement takes and finishes: the job's work commits with its removal.
+	due, args := t.dueJob("id", kinds, now)
+	return scanJob(t.row(ctx, `DELETE FROM jobs WHERE id = (`+due+`) RETURNING `+jobCols, args...))
 }
 
 func (t *tx) FinishJob(ctx context.Context, id, worker string) error {

@@ -1088,24 +1088,22 @@ func testAccessRequests(t *testing.T, s store.Store) {
 		_, err = tx.GetAccessRequest(ctx, instanceB, store.RequestAssignmentCreation, all[1].ID)
 		isNotFound(t, "a request through another instance", err)
 		for _, c := range []struct {
-			status, ps, after string
-			limit             int
-			want              []string
+			status, after string
+			limit         int
+			want          []string
 		}{
-			{"", "", "", 10, []string{"0", "1", "2", "3", "4"}},
-			{"", "", all[1].ID, 2, []string{"2", "3"}},
-			{store.StatusInProgress, "", "", 10, []string{"0", "3", "4"}},
-			{store.StatusInProgress, "", all[0].ID, 10, []string{"3", "4"}},
-			{store.StatusInProgress, psARN(instanceA, 0), "", 10, []string{"0", "4"}},
-			{"", psARN(instanceA, 1), "", 10, []string{"1", "3"}},
-			{store.StatusSucceeded, psARN(instanceA, 0), "", 10, nil},
+			{"", "", 10, []string{"0", "1", "2", "3", "4"}},
+			{"", all[1].ID, 2, []string{"2", "3"}},
+			{store.StatusInProgress, "", 10, []string{"0", "3", "4"}},
+			{store.StatusInProgress, all[0].ID, 10, []string{"3", "4"}},
+			{store.StatusSucceeded, "", 10, []string{"1"}},
 		} {
-			list, err := tx.ListAccessRequests(ctx, instanceA, store.RequestAssignmentCreation, c.status, c.ps, c.after, c.limit)
+			list, err := tx.ListAccessRequests(ctx, instanceA, store.RequestAssignmentCreation, c.status, c.after, c.limit)
 			if err != nil || !slices.Equal(ids(list), c.want) {
-				t.Fatalf("ListAccessRequests(%q, %q, after %q) = %v, %v; want %v", c.status, c.ps, c.after, ids(list), err, c.want)
+				t.Fatalf("ListAccessRequests(%q, after %q) = %v, %v; want %v", c.status, c.after, ids(list), err, c.want)
 			}
 		}
-		list, err := tx.ListAccessRequests(ctx, instanceA, store.RequestProvisioning, "", "", "", 10)
+		list, err := tx.ListAccessRequests(ctx, instanceA, store.RequestProvisioning, "", "", 10)
 		if err != nil || len(list) != 1 || list[0] != prov {
 			t.Fatalf("provisioning requests = %+v, %v", list, err)
 		}
@@ -1114,16 +1112,18 @@ func testAccessRequests(t *testing.T, s store.Store) {
 
 	done := now().Add(time.Second)
 	write(t, s, func(tx store.Tx) error {
-		got, err := tx.UpdateAccessRequest(ctx, instanceA, store.RequestAssignmentCreation, all[0].ID, func(r *store.AccessRequest) error {
+		got, err := tx.SettleAccessRequest(ctx, instanceA, store.RequestAssignmentCreation, all[0].ID, func(r *store.AccessRequest) error {
 			if r.Status != store.StatusInProgress {
 				return fmt.Errorf("closure saw status %s", r.Status)
 			}
-			r.InstanceARN, r.Kind, r.ID, r.CreatedAt = instanceB, store.RequestProvisioning, "ignored", time.Time{} // identity kept
-			r.Status, r.CompletedAt = store.StatusSucceeded, done
+			// Only the outcome is stored: what was asked for stays as asked.
+			r.InstanceARN, r.Kind, r.ID, r.CreatedAt = instanceB, store.RequestProvisioning, "ignored", time.Time{}
+			r.TargetID, r.TargetType, r.PermissionSetARN, r.PrincipalType, r.PrincipalID = "999999999999", "ignored", "ignored", "GROUP", "ignored"
+			r.Status, r.FailureReason, r.CompletedAt = store.StatusSucceeded, "", done
 			return nil
 		})
 		if err != nil || got.ID != all[0].ID || got.Kind != store.RequestAssignmentCreation || got.Status != store.StatusSucceeded {
-			t.Fatalf("UpdateAccessRequest = %+v, %v", got, err)
+			t.Fatalf("SettleAccessRequest = %+v, %v", got, err)
 		}
 		return nil
 	})
@@ -1131,7 +1131,7 @@ func testAccessRequests(t *testing.T, s store.Store) {
 	want.Status, want.CompletedAt = store.StatusSucceeded, done
 	boom := errors.New("boom")
 	err := s.Write(ctx, func(tx store.Tx) error {
-		_, err := tx.UpdateAccessRequest(ctx, instanceA, store.RequestAssignmentCreation, all[0].ID, func(r *store.AccessRequest) error {
+		_, err := tx.SettleAccessRequest(ctx, instanceA, store.RequestAssignmentCreation, all[0].ID, func(r *store.AccessRequest) error {
 			r.Status = store.StatusFailed
 			return boom
 		})
@@ -1156,10 +1156,10 @@ func testAccessRequests(t *testing.T, s store.Store) {
 		"another instance": {instanceB, store.RequestAssignmentCreation, all[1].ID},
 	} {
 		err := s.Write(ctx, func(tx store.Tx) error {
-			_, err := tx.UpdateAccessRequest(ctx, key[0], key[1], key[2], func(*store.AccessRequest) error { return nil })
+			_, err := tx.SettleAccessRequest(ctx, key[0], key[1], key[2], func(*store.AccessRequest) error { return nil })
 			return err
 		})
-		isNotFound(t, "UpdateAccessRequest of a "+name, err)
+		isNotFound(t, "SettleAccessRequest of a "+name, err)
 	}
 }
 
@@ -1178,7 +1178,7 @@ func testAccessRequestConcurrentUpdates(t *testing.T, s store.Store) {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
 				err := s.Write(ctx, func(tx store.Tx) error {
-					_, err := tx.UpdateAccessRequest(ctx, instanceA, r.Kind, r.ID, func(x *store.AccessRequest) error {
+					_, err := tx.SettleAccessRequest(ctx, instanceA, r.Kind, r.ID, func(x *store.AccessRequest) error {
 						n, err := strconv.Atoi(x.FailureReason)
 						x.FailureReason = strconv.Itoa(n + 1)
 						return err

@@ -422,8 +422,8 @@ func testJobs(t *testing.T, s store.Store) {
 		t.Fatalf("next due job = %+v, %v", j, err)
 	}
 
-	// A job taken is run and finished in the taking transaction, without a
-	// lease: if that transaction fails, the job is as it was.
+	// A job taken is run in the taking transaction, which removes it,
+	// without a lease: if that transaction fails, the job is as it was.
 	write(t, s, func(tx store.Tx) error {
 		return tx.EnqueueJob(ctx, store.Job{ID: "j3", Kind: "b", Payload: []byte(`{}`), RunAfter: t0, CreatedAt: t0})
 	})
@@ -434,7 +434,7 @@ func testJobs(t *testing.T, s store.Store) {
 			if j, err = tx.TakeJob(ctx, []string{"b"}, at); err != nil || !finish {
 				return cmpOr(err, errRolledBack)
 			}
-			return tx.FinishJob(ctx, j.ID, j.Holder)
+			return nil
 		})
 		return j, err
 	}
@@ -459,6 +459,9 @@ func testJobs(t *testing.T, s store.Store) {
 	// Its lease runs out: taken and finished in one go, the holder then loses it.
 	if j, err := take(t0.Add(2*time.Minute), true); err != nil || j.ID != "j3" || j.Holder != "w5" {
 		t.Fatalf("take of an expired lease = %+v, %v", j, err)
+	}
+	if j, err := take(t0.Add(time.Hour), true); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a job taken by a committed transaction was taken again: %+v, %v", j, err)
 	}
 	if err := s.Write(ctx, func(tx store.Tx) error { return tx.FinishJob(ctx, "j3", "w5") }); !errors.Is(err, store.ErrLeaseLost) {
 		t.Fatalf("finish by the worker whose lease ran out = %v", err)
@@ -636,11 +639,12 @@ func testConcurrentClaims(t *testing.T, s store.Store) {
 					var j *store.Job
 					var err error
 					if worker[len(worker)-1]%2 == 0 {
-						j, err = tx.TakeJob(ctx, []string{"k"}, t0)
-					} else {
-						j, err = tx.ClaimJob(ctx, []string{"k"}, worker, t0, t0.Add(time.Minute))
+						if j, err = tx.TakeJob(ctx, []string{"k"}, t0); err == nil {
+							id = j.ID
+						}
+						return err
 					}
-					if err != nil {
+					if j, err = tx.ClaimJob(ctx, []string{"k"}, worker, t0, t0.Add(time.Minute)); err != nil {
 						return err
 					}
 					id = j.ID
