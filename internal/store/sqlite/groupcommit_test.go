@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -220,6 +221,62 @@ func TestGroupCommitWriteAfterClose(t *testing.T) {
 	ran := false
 	if err := db.Write(context.Background(), func(store.Tx) error { ran = true; return nil }); err == nil || ran {
 		t.Errorf("write after close: err %v, ran %v", err, ran)
+	}
+}
+
+// The committer holds the write pool's one connection between batches, so
+// Ping and a later Migrate must not wait for it: each would hang forever.
+func TestGroupCommitPingAndMigrateAfterWrites(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "atrium.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Write(ctx, func(tx store.Tx) error { _, err := tx.PutMetaIfAbsent(ctx, "k", "v"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ping(ctx); err != nil {
+		t.Fatalf("ping after a write: %v", err)
+	}
+	if err := db.Migrate(ctx, nil); err != nil {
+		t.Fatalf("migrate after a write: %v", err)
+	}
+	if err := db.Write(ctx, func(tx store.Tx) error { _, err := tx.PutMetaIfAbsent(ctx, "k2", "v"); return err }); err != nil || !metaSet(t, db, "k2") {
+		t.Fatalf("write after migrate: %v", err)
+	}
+}
+
+// A query in a group commit's transaction starts no goroutine: a
+// database/sql Tx would start one per query to watch its context, and the
+// single writer, which every write waits for, would pay for each.
+func TestGroupCommitQueriesStartNoGoroutine(t *testing.T) {
+	ctx := context.Background()
+	db := openMigrated(t)
+	const queries = 200
+	created := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	var started uint64
+	err := db.Write(ctx, func(tx store.Tx) error {
+		metrics.Read(created)
+		before := created[0].Value.Uint64()
+		for range queries {
+			if _, err := tx.GetMeta(ctx, "absent"); !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		metrics.Read(created)
+		started = created[0].Value.Uint64() - before
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if started > queries/10 {
+		t.Errorf("%d queries in one write started %d goroutines", queries, started)
 	}
 }
 

@@ -37,7 +37,7 @@ const (
 
 type writeReq struct {
 	ctx   context.Context
-	fn    func(store.Tx) error
+	fn    func(store.Tx) error // nil: release the connection (committer.release)
 	state atomic.Int32
 	done  chan error // buffered: the committer never waits for the caller
 }
@@ -57,14 +57,11 @@ type committer struct {
 	// wrote wakes the checkpointer after a commit; nil without one.
 	wrote              chan struct{}
 	checkpointerExited chan struct{}
-	// unprepared are statements batches ran without a prepared one, to be
-	// prepared once the write connection is free again.
-	unprepared map[string]bool
+	bc                 *batchConn // the write connection, from the first batch on
 }
 
 func newCommitter(db *DB) *committer {
-	c := &committer{db: db, queue: make(chan *writeReq, maxBatch), quit: make(chan struct{}), stopped: make(chan struct{}),
-		unprepared: map[string]bool{}}
+	c := &committer{db: db, queue: make(chan *writeReq, maxBatch), quit: make(chan struct{}), stopped: make(chan struct{})}
 	if db.dialect.Checkpoint != "" {
 		c.wrote, c.checkpointerExited = make(chan struct{}, 1), make(chan struct{})
 		go c.checkpointer()
@@ -132,6 +129,11 @@ func (c *committer) write(ctx context.Context, fn func(store.Tx) error) error {
 	return err
 }
 
+// release gives the write connection back to its pool after the batch in
+// progress, for a caller that needs the connection itself (Migrate); the
+// next batch takes it again.
+func (c *committer) release(ctx context.Context) error { return c.write(ctx, nil) }
+
 // close stops the committer after the batch in progress.
 func (c *committer) close() {
 	c.once.Do(func() { close(c.quit) })
@@ -143,6 +145,7 @@ func (c *committer) close() {
 
 func (c *committer) run() {
 	defer close(c.stopped)
+	defer c.disconnect()
 	batch := make([]*writeReq, 0, maxBatch)
 	for {
 		select {
@@ -170,58 +173,95 @@ func (c *committer) run() {
 			}
 		}
 		live := batch[:0]
+		var releases []*writeReq
 		for _, r := range batch {
-			if r.state.CompareAndSwap(queued, taken) {
+			switch {
+			case !r.state.CompareAndSwap(queued, taken):
+			case r.fn == nil:
+				releases = append(releases, r)
+			default:
 				live = append(live, r)
 			}
 		}
 		c.commit(live)
-		if c.wrote != nil {
+		if len(releases) > 0 {
+			c.disconnect()
+			for _, r := range releases {
+				r.done <- nil
+			}
+		}
+		// Only after a commit: a release comes before Migrate, and a
+		// checkpoint then would open a connection to a database file that
+		// Migrate's is still turning to WAL mode (SQLITE_BUSY at once).
+		if c.wrote != nil && len(live) > 0 {
 			select {
 			case c.wrote <- struct{}{}:
 			default: // already due
 			}
 		}
 		clear(batch[:cap(batch)])
-		c.prepare()
 	}
 }
 
-// batchStmts are the statements of one batch's transaction: each query
-// is prepared once on the write connection and bound to the transactions
-// that run it after, since parsing a small write costs about as much as
-// running it.
-type batchStmts struct {
-	c     *committer
-	sqlTx *sql.Tx
+// batchConn is the write connection as the committer holds it, from its
+// first batch until close, with its own prepared statements. Transactions
+// on it are BEGIN IMMEDIATE and COMMIT statements rather than a
+// database/sql Tx: a Tx gives every query it runs a goroutine that watches
+// the Tx's context (about seven per assignment request and its job), which
+// the single writer, the bottleneck of every write, would pay for.
+type batchConn struct {
+	conn  *sql.Conn
 	mu    sync.Mutex // a caller's function may share its tx between goroutines
-	bound map[string]*sql.Stmt
+	stmts map[string]*sql.Stmt
 }
 
-// stmt is q's statement bound to the transaction, nil if q is not prepared yet.
-func (b *batchStmts) stmt(ctx context.Context, q string) *sql.Stmt {
+// stmt is q's statement on the connection, prepared on first use.
+func (b *batchConn) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if s := b.bound[q]; s != nil {
-		return s
+	if s := b.stmts[q]; s != nil {
+		return s, nil
 	}
-	shared, ok := b.c.db.stmts.Load(stmtKey{b.c.db.write, q})
-	if !ok {
-		b.c.unprepared[q] = true
-		return nil
+	s, err := b.conn.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
 	}
-	s := b.sqlTx.StmtContext(ctx, shared.(*sql.Stmt))
-	b.bound[q] = s
-	return s
+	b.stmts[q] = s
+	return s, nil
 }
 
-// prepare prepares the statements the last batch ran unprepared, now that
-// the write connection is free; one that fails is run unprepared again.
-func (c *committer) prepare() {
-	for q := range c.unprepared {
-		_, _ = c.db.stmt(context.Background(), c.db.write, q)
-		delete(c.unprepared, q)
+func (b *batchConn) exec(ctx context.Context, q string) error {
+	s, err := b.stmt(ctx, q)
+	if err == nil {
+		_, err = s.ExecContext(ctx)
 	}
+	return err
+}
+
+// connect takes the write connection for the committer, if it has none.
+func (c *committer) connect(ctx context.Context) error {
+	if c.bc != nil {
+		return nil
+	}
+	conn, err := c.db.write.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	c.bc = &batchConn{conn: conn, stmts: map[string]*sql.Stmt{}}
+	return nil
+}
+
+// disconnect gives the write connection back, with its statements; the
+// next batch takes it again (after a failed BEGIN, say, or at close).
+func (c *committer) disconnect() {
+	if c.bc == nil {
+		return
+	}
+	for _, s := range c.bc.stmts {
+		s.Close()
+	}
+	c.bc.conn.Close()
+	c.bc = nil
 }
 
 // commit runs the batch in one transaction and answers every call in it.
@@ -233,59 +273,77 @@ func (c *committer) commit(batch []*writeReq) {
 	// interrupted write by rolling back the whole transaction, and one
 	// caller going away must not undo the others.
 	ctx := context.Background()
-	sqlTx, err := c.db.write.BeginTx(ctx, nil)
+	err := c.connect(ctx)
+	if err == nil {
+		if err = c.bc.exec(ctx, `BEGIN IMMEDIATE`); err != nil {
+			c.disconnect()
+		}
+	}
 	if err != nil {
 		for _, r := range batch {
 			r.done <- err
 		}
 		return
 	}
-	t := &tx{db: c.db, pool: c.db.write, sqlTx: sqlTx, detached: true,
-		batch: &batchStmts{c: c, sqlTx: sqlTx, bound: map[string]*sql.Stmt{}}}
+	bc := c.bc
+	t := &tx{db: c.db, batch: bc, detached: true}
 	if len(batch) == 1 {
 		// Alone, a call needs no savepoint: its error rolls back the transaction.
 		r := batch[0]
 		if err := run(r, t); err != nil {
-			_ = sqlTx.Rollback()
+			c.abort(nil, err)
 			r.done <- err
 			return
 		}
-		r.done <- sqlTx.Commit()
+		r.done <- c.end(ctx, `COMMIT`)
 		return
 	}
 	pending := make([]*writeReq, 0, len(batch)) // calls whose changes wait for the commit
 	for i, r := range batch {
-		if _, err := t.exec(ctx, `SAVEPOINT call`); err != nil {
-			c.abort(sqlTx, append(pending, batch[i:]...), err)
+		if err := bc.exec(ctx, `SAVEPOINT call`); err != nil {
+			c.abort(append(pending, batch[i:]...), err)
 			return
 		}
 		if err := run(r, t); err != nil {
 			// Undo this call alone; if that fails the transaction is gone
 			// (SQLite rolls back all of it on some errors), and with it the
 			// calls before this one.
-			if _, rerr := t.exec(ctx, `ROLLBACK TO call`); rerr != nil {
+			if rerr := bc.exec(ctx, `ROLLBACK TO call`); rerr != nil {
 				r.done <- err
-				c.abort(sqlTx, append(pending, batch[i+1:]...), rerr)
+				c.abort(append(pending, batch[i+1:]...), rerr)
 				return
 			}
 			r.done <- err // answered now: nothing of it waits for the commit
 		} else {
 			pending = append(pending, r)
 		}
-		if _, err := t.exec(ctx, `RELEASE call`); err != nil {
-			c.abort(sqlTx, append(pending, batch[i+1:]...), err)
+		if err := bc.exec(ctx, `RELEASE call`); err != nil {
+			c.abort(append(pending, batch[i+1:]...), err)
 			return
 		}
 	}
-	err = sqlTx.Commit()
+	err = c.end(ctx, `COMMIT`)
 	for _, r := range pending {
 		r.done <- err
 	}
 }
 
+// end ends the transaction with COMMIT or ROLLBACK. A COMMIT that fails
+// leaves the transaction open (SQLITE_BUSY, say): it is rolled back, so
+// the next batch begins on a clean connection.
+func (c *committer) end(ctx context.Context, q string) error {
+	err := c.bc.exec(ctx, q)
+	if err != nil && q == `COMMIT` {
+		_ = c.bc.exec(ctx, `ROLLBACK`)
+	}
+	return err
+}
+
 // abort rolls the batch back and answers the calls not yet answered.
-func (c *committer) abort(sqlTx interface{ Rollback() error }, unanswered []*writeReq, err error) {
-	_ = sqlTx.Rollback()
+func (c *committer) abort(unanswered []*writeReq, err error) {
+	// SQLite has rolled back already after some errors; ROLLBACK then
+	// fails harmlessly.
+	_ = c.bc.exec(context.Background(), `ROLLBACK`)
 	err = fmt.Errorf("write batch rolled back: %w", err)
 	for _, r := range unanswered {
 		r.done <- err

@@ -172,7 +172,7 @@ func (t *tx) GetPolicy(ctx context.Context, arn string) (*store.IAMPolicy, error
 // attaches it then commits before a concurrent DeletePolicy can remove it.
 func (t *tx) GetPolicyByName(ctx context.Context, accountID, path, name string) (*store.IAMPolicy, error) {
 	lock := ""
-	if t.sqlTx != nil {
+	if t.writing() {
 		lock = t.db.dialect.ForUpdate
 	}
 	return t.policyWhere(ctx, `account_id = ? AND name_key = ? AND path = ?`+lock, accountID, store.NameKey(name), path)

@@ -101,7 +101,13 @@ func New(d Dialect, write, read *sql.DB) *DB {
 func (db *DB) Backend() string { return db.dialect.Name }
 
 func (db *DB) Ping(ctx context.Context) error {
-	if err := db.write.PingContext(ctx); err != nil {
+	if db.committer != nil {
+		// The committer holds the write pool's one connection: an empty
+		// write is the ping that shows writes go through.
+		if err := db.committer.write(ctx, func(store.Tx) error { return nil }); err != nil {
+			return err
+		}
+	} else if err := db.write.PingContext(ctx); err != nil {
 		return err
 	}
 	return db.read.PingContext(ctx)
@@ -171,6 +177,11 @@ func (db *DB) Read(ctx context.Context, fn func(store.Tx) error) error {
 // (bootstrap) under the same cross-process lock, so concurrent nodes neither
 // migrate nor bootstrap twice.
 func (db *DB) Migrate(ctx context.Context, after func(ctx context.Context) error) error {
+	if db.committer != nil {
+		if err := db.committer.release(ctx); err != nil {
+			return err
+		}
+	}
 	conn, err := db.write.Conn(ctx)
 	if err != nil {
 		return err

@@ -10,15 +10,15 @@ import (
 	"github.com/atrium-sso/atrium/internal/store"
 )
 
-// tx runs the store's queries: in a write transaction (sqlTx set), or
-// straight on the read pool, as cached prepared statements, since preparing
-// costs as much as a small query. A group commit's transaction (batch set)
-// reuses statements prepared on the writer connection too.
+// tx runs the store's queries: in a write transaction (sqlTx set), in a
+// group commit's transaction (batch set), or straight on the read pool, as
+// cached prepared statements, since preparing costs as much as a small
+// query. A group commit's statements are prepared on its connection.
 type tx struct {
 	db    *DB
 	pool  *sql.DB
 	sqlTx *sql.Tx
-	batch *batchStmts
+	batch *batchConn
 	// detached runs statements without their caller's cancellation: reads
 	// are short, and a cancellable context costs the drivers a goroutine per
 	// statement; a group commit must not be interrupted by one caller.
@@ -29,13 +29,16 @@ type tx struct {
 // the transaction.
 func (t *tx) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
 	switch {
+	case t.batch != nil:
+		return t.batch.stmt(ctx, q)
 	case t.sqlTx == nil:
 		return t.db.stmt(ctx, t.pool, q)
-	case t.batch != nil:
-		return t.batch.stmt(ctx, q), nil
 	}
 	return nil, nil
 }
+
+// writing tells a write transaction from a read.
+func (t *tx) writing() bool { return t.sqlTx != nil || t.batch != nil }
 
 func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	if t.detached {
