@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 
 	"github.com/atrium-sso/atrium/internal/store"
@@ -23,4 +24,25 @@ func TestConformance(t *testing.T) {
 		}
 		return db
 	})
+}
+
+// Migration 0014 rebuilds account_assignments around a new key; the
+// assignments made before it must all come through.
+func TestMigrationKeysAssignmentsByAccount(t *testing.T) {
+	ctx := context.Background()
+	dsn := testenv.PostgresDatabase(t)
+	db, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	storetest.AssignmentsKeyedByAccount(t, db, raw, func() error { return db.Migrate(ctx, nil) })
 }

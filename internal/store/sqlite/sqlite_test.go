@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -150,4 +151,25 @@ func putValues(t *testing.T, db store.Store, n, size int) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// Migration 0014 rebuilds account_assignments around a new key; the
+// assignments made before it must all come through.
+func TestMigrationKeysAssignmentsByAccount(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "atrium.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	storetest.AssignmentsKeyedByAccount(t, db, raw, func() error { return db.Migrate(ctx, nil) })
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/bits"
 	"slices"
 	"strings"
@@ -137,6 +138,13 @@ func (t *tx) UpdatePermissionSet(ctx context.Context, instanceARN, arn string, f
 	return &ps, nil
 }
 
+// permissionSetUsesQuery counts what holds a permission set: assignments
+// (through their by-permission-set index) and provisioned roles.
+const permissionSetUsesQuery = `SELECT COUNT(*) FROM (
+	SELECT 1 FROM account_assignments WHERE instance_arn = ? AND permission_set_arn = ?
+	UNION ALL
+	SELECT 1 FROM provisioned_permission_sets WHERE instance_arn = ? AND permission_set_arn = ?) AS uses`
+
 func (t *tx) DeletePermissionSet(ctx context.Context, instanceARN, arn string) error {
 	// Locked first: assignments and provisioning lock it too (shared)
 	// before they refer to it, so none can appear between the check and the delete.
@@ -144,11 +152,7 @@ func (t *tx) DeletePermissionSet(ctx context.Context, instanceARN, arn string) e
 		return err
 	}
 	var used int
-	err := t.row(ctx, `SELECT COUNT(*) FROM (
-		SELECT 1 FROM account_assignments WHERE instance_arn = ? AND permission_set_arn = ?
-		UNION ALL
-		SELECT 1 FROM provisioned_permission_sets WHERE instance_arn = ? AND permission_set_arn = ?) AS uses`,
-		instanceARN, arn, instanceARN, arn).Scan(&used)
+	err := t.row(ctx, permissionSetUsesQuery, instanceARN, arn, instanceARN, arn).Scan(&used)
 	if err != nil {
 		return err
 	}
@@ -227,10 +231,25 @@ func (t *tx) DeleteAssignment(ctx context.Context, a store.AccountAssignment) er
 		a.InstanceARN, a.PermissionSetARN, a.AccountID, a.PrincipalType, a.PrincipalID))
 }
 
+// listAssignmentsQuery walks the key from a principal on: within one
+// account and permission set, the order of (principal_type, principal_id)
+// is sort_key's (it ends with the two, and the types, GROUP and USER, are
+// not prefixes of each other).
+const listAssignmentsQuery = `SELECT ` + assignmentCols + ` FROM account_assignments
+	WHERE instance_arn = ? AND account_id = ? AND permission_set_arn = ? AND (principal_type, principal_id) > (?, ?)
+	ORDER BY principal_type, principal_id LIMIT ?`
+
 func (t *tx) ListAssignments(ctx context.Context, instanceARN, accountID, permissionSetARN, after string, limit int) ([]store.AccountAssignment, error) {
-	rows, err := t.rows(ctx, `SELECT `+assignmentCols+` FROM account_assignments
-		WHERE instance_arn = ? AND account_id = ? AND permission_set_arn = ? AND sort_key > ? ORDER BY sort_key LIMIT ?`,
-		instanceARN, accountID, permissionSetARN, after, limit)
+	// after is a Key(): account, permission set, principal type, principal id.
+	var afterType, afterID string
+	if after != "" {
+		parts := strings.SplitN(after, " ", 4)
+		if len(parts) != 4 {
+			return nil, fmt.Errorf("assignment cursor %q is not a key", after)
+		}
+		afterType, afterID = parts[2], parts[3]
+	}
+	rows, err := t.rows(ctx, listAssignmentsQuery, instanceARN, accountID, permissionSetARN, afterType, afterID, limit)
 	return collect(rows, err, func(r *sql.Rows) (store.AccountAssignment, error) { return scanAssignment(r) })
 }
 
