@@ -211,8 +211,8 @@ func (t *tx) InsertAssignment(ctx context.Context, a store.AccountAssignment) er
 	}
 	// DO NOTHING rather than a unique violation, which would abort the
 	// whole transaction on PostgreSQL: a repeat is the caller's to answer.
-	res, err := t.exec(ctx, `INSERT INTO account_assignments (`+assignmentCols+`, sort_key) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		a.InstanceARN, a.AccountID, a.PermissionSetARN, a.PrincipalType, a.PrincipalID, ms(a.CreatedAt), a.Key())
+	res, err := t.exec(ctx, `INSERT INTO account_assignments (`+assignmentCols+`) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		a.InstanceARN, a.AccountID, a.PermissionSetARN, a.PrincipalType, a.PrincipalID, ms(a.CreatedAt))
 	if err != nil {
 		return err
 	}
@@ -231,26 +231,39 @@ func (t *tx) DeleteAssignment(ctx context.Context, a store.AccountAssignment) er
 		a.InstanceARN, a.PermissionSetARN, a.AccountID, a.PrincipalType, a.PrincipalID))
 }
 
-// listAssignmentsQuery walks the key from a principal on: within one
-// account and permission set, the order of (principal_type, principal_id)
-// is sort_key's (it ends with the two, and the types, GROUP and USER, are
-// not prefixes of each other).
+// Assignments are listed in store.AccountAssignment.Key() order, which is
+// the order of (account_id, permission_set_arn, principal_type, principal_id):
+// account ids and permission set ARNs each have one length, and the types,
+// GROUP and USER, are not prefixes of each other. A page's cursor is the last
+// Key(), split back into those columns (cursorOf).
+
+// listAssignmentsQuery walks the key from the cursor's principal on.
 const listAssignmentsQuery = `SELECT ` + assignmentCols + ` FROM account_assignments
 	WHERE instance_arn = ? AND account_id = ? AND permission_set_arn = ? AND (principal_type, principal_id) > (?, ?)
 	ORDER BY principal_type, principal_id LIMIT ?`
 
 func (t *tx) ListAssignments(ctx context.Context, instanceARN, accountID, permissionSetARN, after string, limit int) ([]store.AccountAssignment, error) {
-	// after is a Key(): account, permission set, principal type, principal id.
-	var afterType, afterID string
-	if after != "" {
-		parts := strings.SplitN(after, " ", 4)
-		if len(parts) != 4 {
-			return nil, fmt.Errorf("assignment cursor %q is not a key", after)
-		}
-		afterType, afterID = parts[2], parts[3]
+	c, err := cursorOf(after)
+	if err != nil {
+		return nil, err
 	}
-	rows, err := t.rows(ctx, listAssignmentsQuery, instanceARN, accountID, permissionSetARN, afterType, afterID, limit)
+	rows, err := t.rows(ctx, listAssignmentsQuery, instanceARN, accountID, permissionSetARN, c[2], c[3], limit)
 	return collect(rows, err, func(r *sql.Rows) (store.AccountAssignment, error) { return scanAssignment(r) })
+}
+
+// cursorOf splits a Key() into account, permission set, principal type and
+// id; "" is before every assignment.
+func cursorOf(after string) ([4]string, error) {
+	var c [4]string
+	if after == "" {
+		return c, nil
+	}
+	parts := strings.SplitN(after, " ", 4)
+	if len(parts) != 4 {
+		return c, fmt.Errorf("assignment cursor %q is not a key", after)
+	}
+	copy(c[:], parts)
+	return c, nil
 }
 
 // principalsPerQuery bounds the branches of one query (SQLite allows 500
@@ -285,24 +298,38 @@ func (t *tx) ListAssignmentsForPrincipals(ctx context.Context, instanceARN strin
 // of two with a principal that matches nothing, so that the statements
 // come in a few lengths and so do their prepared statements.
 //
-// The order is (account_id, sort_key), which is sort_key's own order (the
-// key starts with the account id and a space) and the principal index's:
-// each branch then reads its index from the page's first account on, in
-// order, and the merge stops at the limit, instead of every branch sorting
-// all its principal's assignments on every page. The limit is bound first,
+// The order is Key()'s, and within a branch (one principal) the principal
+// index's: each branch reads its index from the page's first account on, in
+// order, and the merge
+// stops at the limit, instead of every branch sorting all its principal's
+// assignments on every page. The limit is bound first,
 // in a CTE: SQLite re-prepares a statement at every run when its LIMIT is a
 // parameter numbered above 31 (those share one re-prepare-on-bind bit), and
 // here that costs more than the query.
 func (t *tx) assignmentsOfPrincipals(ctx context.Context, instanceARN string, principals []store.PrincipalRef, accountID, after string, limit int) ([]store.AccountAssignment, error) {
-	branch := `SELECT ` + assignmentCols + `, sort_key FROM account_assignments WHERE instance_arn = ? AND principal_type = ? AND principal_id = ?`
+	q, args, err := principalsQuery(instanceARN, principals, accountID, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.rows(ctx, q, args...)
+	return collect(rows, err, func(r *sql.Rows) (store.AccountAssignment, error) { return scanAssignment(r) })
+}
+
+// principalsQuery is assignmentsOfPrincipals' statement and its arguments.
+func principalsQuery(instanceARN string, principals []store.PrincipalRef, accountID, after string, limit int) (string, []any, error) {
+	c, err := cursorOf(after)
+	if err != nil {
+		return "", nil, err
+	}
+	branch := `SELECT ` + assignmentCols + ` FROM account_assignments WHERE instance_arn = ? AND principal_type = ? AND principal_id = ?`
 	fromAccount := accountID
 	if accountID != "" {
 		branch += ` AND account_id = ?`
 	} else {
 		branch += ` AND account_id >= ?`
-		fromAccount, _, _ = strings.Cut(after, " ")
+		fromAccount = c[0]
 	}
-	branch += ` AND sort_key > ?`
+	branch += ` AND (account_id, permission_set_arn, principal_type, principal_id) > (?, ?, ?, ?)`
 	n := 1 << bits.Len(uint(len(principals)-1))
 	var q strings.Builder
 	args := []any{limit}
@@ -316,18 +343,10 @@ func (t *tx) assignmentsOfPrincipals(ctx context.Context, instanceARN string, pr
 			q.WriteString(` UNION ALL `)
 		}
 		q.WriteString(branch)
-		args = append(args, instanceARN, p.Type, p.ID, fromAccount, after)
+		args = append(args, instanceARN, p.Type, p.ID, fromAccount, c[0], c[1], c[2], c[3])
 	}
-	q.WriteString(` ORDER BY account_id, sort_key LIMIT (SELECT size FROM page)`)
-	rows, err := t.rows(ctx, q.String(), args...)
-	return collect(rows, err, func(r *sql.Rows) (store.AccountAssignment, error) {
-		var a store.AccountAssignment
-		var created int64
-		var key string
-		err := r.Scan(&a.InstanceARN, &a.AccountID, &a.PermissionSetARN, &a.PrincipalType, &a.PrincipalID, &created, &key)
-		a.CreatedAt = fromMS(created)
-		return a, err
-	})
+	q.WriteString(` ORDER BY account_id, permission_set_arn, principal_type, principal_id LIMIT (SELECT size FROM page)`)
+	return q.String(), args, nil
 }
 
 func (t *tx) CountAssignments(ctx context.Context, instanceARN, accountID, permissionSetARN string) (int, error) {

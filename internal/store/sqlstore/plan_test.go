@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/atrium-sso/atrium/internal/store"
 	_ "modernc.org/sqlite"
 )
 
@@ -30,6 +31,16 @@ func TestAssignmentQueriesReadTheirIndexes(t *testing.T) {
 	if !strings.Contains(got, "USING INDEX sqlite_autoindex_account_assignments_1 (instance_arn=? AND account_id=? AND permission_set_arn=? AND (principal_type,principal_id)>(?,?))") ||
 		strings.Contains(got, "TEMP B-TREE") {
 		t.Fatalf("ListAssignments plan: %s", got)
+	}
+	principals := []store.PrincipalRef{{Type: "USER", ID: "u"}, {Type: "GROUP", ID: "g1"}, {Type: "GROUP", ID: "g2"}}
+	q, args, err := principalsQuery("i", principals, "", "a p USER u", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = queryPlan(t, q, args...)
+	if strings.Count(got, "USING INDEX account_assignments_principal (instance_arn=? AND principal_type=? AND principal_id=? AND account_id>?)") != 4 ||
+		strings.Contains(got, "TEMP B-TREE") {
+		t.Fatalf("ListAssignmentsForPrincipals plan: %s", got)
 	}
 	got = queryPlan(t, permissionSetUsesQuery, "i", "p", "i", "p")
 	if !strings.Contains(got, "account_assignments USING COVERING INDEX account_assignments_permission_set (instance_arn=? AND permission_set_arn=?)") {
