@@ -329,7 +329,9 @@ func principalsQuery(instanceARN string, principals []store.PrincipalRef, accoun
 		branch += ` AND account_id >= ?`
 		fromAccount = c[0]
 	}
-	branch += ` AND (account_id, permission_set_arn, principal_type, principal_id) > (?, ?, ?, ?)`
+	if after != "" { // the first page, the common one (the portal's), compares nothing
+		branch += ` AND (account_id, permission_set_arn, principal_type, principal_id) > (?, ?, ?, ?)`
+	}
 	n := 1 << bits.Len(uint(len(principals)-1))
 	var q strings.Builder
 	args := []any{limit}
@@ -343,7 +345,10 @@ func principalsQuery(instanceARN string, principals []store.PrincipalRef, accoun
 			q.WriteString(` UNION ALL `)
 		}
 		q.WriteString(branch)
-		args = append(args, instanceARN, p.Type, p.ID, fromAccount, c[0], c[1], c[2], c[3])
+		args = append(args, instanceARN, p.Type, p.ID, fromAccount)
+		if after != "" {
+			args = append(args, c[0], c[1], c[2], c[3])
+		}
 	}
 	q.WriteString(` ORDER BY account_id, permission_set_arn, principal_type, principal_id LIMIT (SELECT size FROM page)`)
 	return q.String(), args, nil
