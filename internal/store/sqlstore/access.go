@@ -300,9 +300,8 @@ func (t *tx) ListAssignmentsForPrincipals(ctx context.Context, instanceARN strin
 //
 // The order is Key()'s, and within a branch (one principal) the principal
 // index's: each branch reads its index from the page's first account on, in
-// order, and the merge
-// stops at the limit, instead of every branch sorting all its principal's
-// assignments on every page. The limit is bound first,
+// order, and the merge stops at the limit, instead of every branch sorting
+// all its principal's assignments on every page. The limit is bound first,
 // in a CTE: SQLite re-prepares a statement at every run when its LIMIT is a
 // parameter numbered above 31 (those share one re-prepare-on-bind bit), and
 // here that costs more than the query.
