@@ -229,14 +229,7 @@ func TestGroupCommitWriteAfterClose(t *testing.T) {
 func TestGroupCommitPingAndMigrateAfterWrites(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "atrium.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	db, _ := openMigratedFile(t)
 	if err := db.Write(ctx, func(tx store.Tx) error { _, err := tx.PutMetaIfAbsent(ctx, "k", "v"); return err }); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/atrium-sso/atrium/internal/store"
 	"github.com/atrium-sso/atrium/internal/store/sqlite"
+	"github.com/atrium-sso/atrium/internal/store/sqlstore"
 	"github.com/atrium-sso/atrium/internal/store/storetest"
 )
 
@@ -123,7 +124,7 @@ func TestCommittedPagesReachTheFileBesideTheWriter(t *testing.T) {
 }
 
 // openMigratedFile opens a new migrated store and names its file.
-func openMigratedFile(t *testing.T) (store.Store, string) {
+func openMigratedFile(t *testing.T) (*sqlstore.DB, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "atrium.db")
 	db, err := sqlite.Open(context.Background(), path)
@@ -157,15 +158,7 @@ func putValues(t *testing.T, db store.Store, n, size int) {
 // assignments made before it must all come through.
 func TestMigrationKeysAssignmentsByAccount(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "atrium.db")
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	db, path := openMigratedFile(t)
 	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)

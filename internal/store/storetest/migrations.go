@@ -23,9 +23,11 @@ func AssignmentsKeyedByAccount(t *testing.T, s store.Store, raw *sql.DB, migrate
 	// The table as migration 0003 made it, holding three assignments.
 	at := now()
 	var want []store.AccountAssignment
-	for i, p := range []struct{ typ, id string }{{store.PrincipalUser, "u-2"}, {store.PrincipalGroup, "g-1"}, {store.PrincipalUser, "u-1"}} {
-		want = append(want, store.AccountAssignment{InstanceARN: instanceA, AccountID: "11111111111" + string(rune('1'+i%2)),
-			PermissionSetARN: ps.ARN, PrincipalType: p.typ, PrincipalID: p.id, CreatedAt: at})
+	for _, a := range []struct{ account, typ, id string }{
+		{"111111111111", store.PrincipalUser, "u-2"}, {"111111111112", store.PrincipalGroup, "g-1"}, {"111111111111", store.PrincipalUser, "u-1"},
+	} {
+		want = append(want, store.AccountAssignment{InstanceARN: instanceA, AccountID: a.account,
+			PermissionSetARN: ps.ARN, PrincipalType: a.typ, PrincipalID: a.id, CreatedAt: at})
 	}
 	old := []string{
 		`DROP TABLE account_assignments`,
